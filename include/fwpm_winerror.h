@@ -1,7 +1,12 @@
 /*
  * fwpm_winerror.h - the error codes fwpm returns, with Windows' names and values:
- * the ERROR_* and RPC_S_*/EPT_S_* codes it uses (winerror.h) and the complete
+ * the ERROR_*, RPC_S_* and EPT_S_* codes it uses (winerror.h) and the complete
  * FWP_E_* list. Every DWORD result of the API is one of these.
+ *
+ * The FWP_E_* names and values match the Windows SDK's winerror.h (checked
+ * against mingw-w64-headers/include/winerror.h and a port of the Windows SDK
+ * 10.0.26100.0 shared/winerror.h). fwpm_strerror() in fwpm_linux.h gives their
+ * names and message texts.
  */
 #ifndef FWPM_WINERROR_H
 #define FWPM_WINERROR_H
