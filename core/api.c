@@ -1,0 +1,119 @@
+/*
+ * api.c - the public functions: argument checks, the epoch section, and a
+ * call into the module that owns the work. Nothing else happens here.
+ */
+#include "fwpm_linux.h"
+
+#include "engine.h"
+#include "enumeration.h"
+#include "epoch.h"
+
+/* Enters the engine: set up, and inside a section. */
+static DWORD enter(ck_epoch_record_t **record)
+{
+    if (!engine_ready() || !epoch_enter(record))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    return ERROR_SUCCESS;
+}
+
+DWORD WINAPI FwpmEngineOpen0(const wchar_t *serverName, UINT32 authnService,
+                             SEC_WINNT_AUTH_IDENTITY_W *authIdentity, const FWPM_SESSION0 *session,
+                             HANDLE *engineHandle)
+{
+    (void)authIdentity; /* accepted and ignored: only the local engine exists */
+    if (serverName != NULL)
+        return ERROR_INVALID_PARAMETER;
+    if (authnService != RPC_C_AUTHN_WINNT && authnService != RPC_C_AUTHN_DEFAULT)
+        return RPC_S_UNKNOWN_AUTHN_SERVICE;
+    if (engineHandle == NULL)
+        return FWP_E_NULL_POINTER;
+    if (!engine_ready())
+        return ERROR_NOT_ENOUGH_MEMORY;
+    return engine_open_session(session, engineHandle);
+}
+
+DWORD WINAPI FwpmEngineClose0(HANDLE engineHandle)
+{
+    ck_epoch_record_t *record;
+    DWORD status = enter(&record);
+    if (status != ERROR_SUCCESS)
+        return status;
+    struct session *s = engine_session_of(engineHandle);
+    if (s == NULL) {
+        status = ERROR_INVALID_HANDLE;
+    } else {
+        status = engine_close_session(engineHandle, s);
+        if (status == ERROR_SUCCESS)
+            enumeration_destroy_all(s);
+    }
+    epoch_exit(record);
+    return status;
+}
+
+DWORD WINAPI FwpmSessionCreateEnumHandle0(HANDLE engineHandle,
+                                          const FWPM_SESSION_ENUM_TEMPLATE0 *enumTemplate,
+                                          HANDLE *enumHandle)
+{
+    if (enumHandle == NULL)
+        return FWP_E_NULL_POINTER;
+    if (enumTemplate != NULL && enumTemplate->reserved != 0)
+        return FWP_E_RESERVED;
+    ck_epoch_record_t *record;
+    DWORD status = enter(&record);
+    if (status != ERROR_SUCCESS)
+        return status;
+    struct session *s = engine_session_of(engineHandle);
+    status = s == NULL ? ERROR_INVALID_HANDLE : enumeration_create(s, enumHandle);
+    epoch_exit(record);
+    return status;
+}
+
+DWORD WINAPI FwpmSessionEnum0(HANDLE engineHandle, HANDLE enumHandle, UINT32 numEntriesRequested,
+                              FWPM_SESSION0 ***entries, UINT32 *numEntriesReturned)
+{
+    if (entries == NULL || numEntriesReturned == NULL)
+        return FWP_E_NULL_POINTER;
+    ck_epoch_record_t *record;
+    DWORD status = enter(&record);
+    if (status != ERROR_SUCCESS)
+        return status;
+    struct session *s = engine_session_of(engineHandle);
+    status = s == NULL ? ERROR_INVALID_HANDLE
+                       : enumeration_page(s, enumHandle, numEntriesRequested, entries,
+                                          numEntriesReturned);
+    epoch_exit(record);
+    return status;
+}
+
+DWORD WINAPI FwpmSessionDestroyEnumHandle0(HANDLE engineHandle, HANDLE enumHandle)
+{
+    ck_epoch_record_t *record;
+    DWORD status = enter(&record);
+    if (status != ERROR_SUCCESS)
+        return status;
+    struct session *s = engine_session_of(engineHandle);
+    status = s == NULL ? ERROR_INVALID_HANDLE : enumeration_destroy(s, enumHandle);
+    epoch_exit(record);
+    return status;
+}
+
+void WINAPI FwpmFreeMemory0(void **p)
+{
+    enumeration_free_page(p);
+}
+
+DWORD fwpm_memory_stats(FWPM_MEMORY_STATS0 *stats)
+{
+    if (stats == NULL)
+        return FWP_E_NULL_POINTER;
+    if (!engine_ready())
+        return ERROR_NOT_ENOUGH_MEMORY;
+    engine_memory_stats(stats);
+    return ERROR_SUCCESS;
+}
+
+void fwpm_reclaim(void)
+{
+    if (engine_ready())
+        engine_reclaim();
+}

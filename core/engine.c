@@ -1,0 +1,192 @@
+/*
+ * engine.c - the writer side: opening and closing sessions under the writer
+ * lock, and the reclamation that readers hand over to it.
+ *
+ * Reclamation hand-off: a reader that drops the last reference of a
+ * superseded version must not wait for the writer lock. It raises
+ * reclaim_pending and tries the lock; if somebody holds it, that holder sees
+ * the flag right after unlocking and does the work (writer_unlock).
+ */
+#include "engine.h"
+
+#include "epoch.h"
+#include "handles.h"
+#include "memory.h"
+#include "sessions_table.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+static struct engine {
+    pthread_mutex_t writer_lock;
+    struct sessions_table sessions;
+    struct snapshot_store versions;
+} engine = {.writer_lock = PTHREAD_MUTEX_INITIALIZER};
+
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic bool initialized;
+static _Atomic bool reclaim_pending;
+
+bool engine_ready(void)
+{
+    /* Acquire: pairs with the release below; the engine's state is visible. */
+    if (atomic_load_explicit(&initialized, memory_order_acquire))
+        return true;
+    pthread_mutex_lock(&init_lock);
+    bool ok = atomic_load_explicit(&initialized, memory_order_relaxed);
+    if (!ok && snapshot_store_init(&engine.versions)) {
+        ok = sessions_table_init(&engine.sessions);
+        if (ok) {
+            /* Allocate the first handle segment now, so that the memory
+             * baseline taken after start-up already includes it. */
+            HANDLE h = handles_reserve(HANDLE_KIND_ENGINE);
+            if (h != NULL)
+                handles_cancel(h);
+            atomic_store_explicit(&initialized, true, memory_order_release);
+        } else {
+            /* Only the empty version was made: give it back. */
+            struct snapshot *empty =
+                atomic_load_explicit(&engine.versions.current, memory_order_relaxed);
+            memory_free(empty, sizeof(*empty), MEMORY_DATA);
+        }
+    }
+    pthread_mutex_unlock(&init_lock);
+    return ok;
+}
+
+/* Runs pending reclamation if the writer lock is free (never waits for it). */
+static void reclaim_if_pending(void)
+{
+    while (atomic_load_explicit(&reclaim_pending, memory_order_seq_cst) &&
+           pthread_mutex_trylock(&engine.writer_lock) == 0) {
+        /* Clear before scanning: a release during the scan raises it again. */
+        atomic_store_explicit(&reclaim_pending, false, memory_order_seq_cst);
+        snapshot_reclaim(&engine.versions);
+        pthread_mutex_unlock(&engine.writer_lock);
+    }
+}
+
+static void writer_lock(void)
+{
+    pthread_mutex_lock(&engine.writer_lock);
+}
+
+static void writer_unlock(void)
+{
+    pthread_mutex_unlock(&engine.writer_lock);
+    /* Pairs with the fence in engine_snapshot_release: either that reader's
+     * trylock succeeds, or we see its flag here. */
+    atomic_thread_fence(memory_order_seq_cst);
+    reclaim_if_pending();
+}
+
+struct snapshot *engine_snapshot_acquire(void)
+{
+    return snapshot_acquire(&engine.versions);
+}
+
+void engine_snapshot_release(struct snapshot *s)
+{
+    if (!snapshot_release(s))
+        return;
+    atomic_store_explicit(&reclaim_pending, true, memory_order_seq_cst);
+    atomic_thread_fence(memory_order_seq_cst);
+    reclaim_if_pending();
+}
+
+struct session *engine_session_of(HANDLE engine_handle)
+{
+    return handles_lookup(engine_handle, HANDLE_KIND_ENGINE);
+}
+
+/* Under the writer lock: makes s's key unique, or reports the clash. */
+static DWORD claim_key(struct session *s, bool generated)
+{
+    while (sessions_table_find(&engine.sessions, &s->view.sessionKey) != NULL) {
+        if (!generated)
+            return FWP_E_ALREADY_EXISTS;
+        session_regenerate_key(s); /* a 122-bit collision: draw again */
+    }
+    return ERROR_SUCCESS;
+}
+
+DWORD engine_open_session(const FWPM_SESSION0 *requested, HANDLE *engine_handle)
+{
+    bool generated = requested == NULL || session_key_is_zero(&requested->sessionKey);
+    struct session *s;
+    DWORD status = session_create(requested, &s);
+    if (status != ERROR_SUCCESS)
+        return status;
+    HANDLE h = handles_reserve(HANDLE_KIND_ENGINE);
+    if (h == NULL) {
+        session_free(s);
+        return ERROR_NOT_ENOUGH_MEMORY;
+    }
+    s->handle = h;
+
+    struct snapshot_edit edit;
+    writer_lock();
+    status = claim_key(s, generated);
+    if (status == ERROR_SUCCESS && !snapshot_edit_begin(&engine.versions, &edit, true))
+        status = ERROR_NOT_ENOUGH_MEMORY;
+    if (status == ERROR_SUCCESS && !sessions_table_insert(&engine.sessions, s)) {
+        snapshot_edit_cancel(&edit);
+        status = ERROR_NOT_ENOUGH_MEMORY;
+    }
+    if (status == ERROR_SUCCESS) {
+        snapshot_edit_append(&edit, s);
+        snapshot_edit_publish(&edit); /* the session is open from here */
+    }
+    writer_unlock();
+
+    if (status != ERROR_SUCCESS) {
+        handles_cancel(h);
+        session_free(s);
+        return status;
+    }
+    handles_publish(h, s);
+    *engine_handle = h;
+    return ERROR_SUCCESS;
+}
+
+DWORD engine_close_session(HANDLE engine_handle, struct session *s)
+{
+    struct snapshot_edit edit;
+    DWORD status = ERROR_SUCCESS;
+    writer_lock();
+    /* Allocate first, so that a failure changes nothing. */
+    if (!snapshot_edit_begin(&engine.versions, &edit, false)) {
+        status = ERROR_NOT_ENOUGH_MEMORY;
+    } else if (!handles_remove(engine_handle, HANDLE_KIND_ENGINE)) {
+        snapshot_edit_cancel(&edit); /* a racing close got there first */
+        status = ERROR_INVALID_HANDLE;
+    } else {
+        sessions_table_remove(&engine.sessions, s);
+        snapshot_edit_remove(&edit, s);
+        snapshot_edit_publish(&edit); /* the session is closed from here */
+    }
+    writer_unlock();
+    return status;
+}
+
+void engine_memory_stats(FWPM_MEMORY_STATS0 *stats)
+{
+    struct memory_totals totals;
+    memory_totals(&totals);
+    stats->liveBytes = totals.data_bytes > 0 ? (UINT64)totals.data_bytes : 0;
+    stats->liveAllocations = totals.data_blocks > 0 ? (UINT64)totals.data_blocks : 0;
+    stats->infrastructureBytes =
+        totals.infrastructure_bytes > 0 ? (UINT64)totals.infrastructure_bytes : 0;
+    stats->openSessions =
+        atomic_load_explicit(&engine.versions.open_sessions, memory_order_relaxed);
+    stats->liveSnapshots =
+        atomic_load_explicit(&engine.versions.live_versions, memory_order_relaxed);
+}
+
+void engine_reclaim(void)
+{
+    writer_lock();
+    snapshot_reclaim(&engine.versions);
+    writer_unlock();
+    epoch_reclaim_all();
+}

@@ -1,0 +1,47 @@
+/*
+ * engine.h - the in-process filter engine: its sessions and their snapshots.
+ *
+ * There is one engine per process. Every change (a session opening or
+ * closing) is serialized by the engine's writer lock, held for O(log n) work
+ * and never for anything a reader does. Readers never take the lock: they
+ * look sessions up by handle and take snapshots from inside epoch sections.
+ *
+ * engine_ready() must have returned true before any other call.
+ */
+#ifndef FWPM_CORE_ENGINE_H
+#define FWPM_CORE_ENGINE_H
+
+#include "fwpm_linux.h"
+
+#include "session.h"
+#include "snapshot.h"
+
+#include <stdbool.h>
+
+/* Sets the engine up on first use; false when out of memory (try again later). */
+bool engine_ready(void);
+
+/* Opens a session: FwpmEngineOpen0 after its argument checks. */
+DWORD engine_open_session(const FWPM_SESSION0 *requested, HANDLE *engine_handle);
+
+/* Closes the session behind a valid engine handle: removes it from the set
+ * and invalidates the handle. Inside a section. ERROR_INVALID_HANDLE when a
+ * racing close won. */
+DWORD engine_close_session(HANDLE engine_handle, struct session *s);
+
+/* The session behind an engine handle, or NULL. Inside a section. */
+struct session *engine_session_of(HANDLE engine_handle);
+
+/* A reference to the current version of the set. Inside a section. */
+struct snapshot *engine_snapshot_acquire(void);
+
+/* Drops a reference taken with engine_snapshot_acquire or snapshot_try_hold. */
+void engine_snapshot_release(struct snapshot *s);
+
+/* Memory and population figures. */
+void engine_memory_stats(FWPM_MEMORY_STATS0 *stats);
+
+/* Frees everything no reference keeps; waits for a grace period. */
+void engine_reclaim(void);
+
+#endif /* FWPM_CORE_ENGINE_H */

@@ -1,0 +1,242 @@
+/*
+ * enumeration.c - enumeration handles, pages, and returned arrays.
+ */
+#include "enumeration.h"
+
+#include "engine.h"
+#include "handles.h"
+#include "memory.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+struct enumeration {
+    HANDLE handle;
+    struct session *owner;
+    struct snapshot *snapshot;       /* one reference, dropped by teardown */
+    _Atomic uint64_t cursor;         /* next position to hand out */
+    struct enumeration *prev, *next; /* owner's list, under owner->enum_lock */
+    epoch_entry retire;
+};
+
+/* What precedes every returned array. */
+struct page_header {
+    uint64_t magic;
+    struct snapshot *snapshot; /* the reference that keeps the entries alive */
+    size_t bytes;
+};
+
+#define PAGE_MAGIC 0x46574D5041474531u /* "FWPMPAGE1" */
+
+static void enumeration_free_deferred(epoch_entry *entry)
+{
+    struct enumeration *en =
+        (struct enumeration *)((char *)entry - offsetof(struct enumeration, retire));
+    memory_free(en, sizeof(*en), MEMORY_DATA);
+}
+
+/* After its handle was removed: drop the snapshot now (pages in flight hold
+ * their own reference), free the object after a grace period (they may still
+ * be reading it). */
+static void teardown(struct enumeration *en)
+{
+    engine_snapshot_release(en->snapshot);
+    epoch_retire(&en->retire, enumeration_free_deferred);
+}
+
+static void list_add(struct session *s, struct enumeration *en)
+{
+    en->prev = NULL;
+    en->next = s->enums;
+    if (s->enums != NULL)
+        s->enums->prev = en;
+    s->enums = en;
+}
+
+static void list_remove(struct session *s, struct enumeration *en)
+{
+    if (en->prev != NULL)
+        en->prev->next = en->next;
+    else
+        s->enums = en->next;
+    if (en->next != NULL)
+        en->next->prev = en->prev;
+}
+
+DWORD enumeration_create(struct session *owner, HANDLE *enum_handle)
+{
+    struct enumeration *en = memory_alloc(sizeof(*en), MEMORY_DATA);
+    if (en == NULL)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    HANDLE h = handles_reserve(HANDLE_KIND_ENUM);
+    if (h == NULL) {
+        memory_free(en, sizeof(*en), MEMORY_DATA);
+        return ERROR_NOT_ENOUGH_MEMORY;
+    }
+    en->handle = h;
+    en->owner = owner;
+    atomic_init(&en->cursor, 0);
+    /* The instant of the snapshot: O(1), shared with every handle taken
+     * while the set does not change. */
+    en->snapshot = engine_snapshot_acquire();
+
+    pthread_mutex_lock(&owner->enum_lock);
+    bool closing = owner->closing;
+    if (!closing) {
+        list_add(owner, en);
+        handles_publish(h, en);
+    }
+    pthread_mutex_unlock(&owner->enum_lock);
+    if (closing) {
+        /* The session closed while we worked: as if it closed before. */
+        engine_snapshot_release(en->snapshot);
+        handles_cancel(h);
+        memory_free(en, sizeof(*en), MEMORY_DATA);
+        return ERROR_INVALID_HANDLE;
+    }
+    *enum_handle = h;
+    return ERROR_SUCCESS;
+}
+
+/* The enumeration behind enum_handle if caller may use it. */
+static DWORD resolve(struct session *caller, HANDLE enum_handle, struct enumeration **out)
+{
+    struct enumeration *en = handles_lookup(enum_handle, HANDLE_KIND_ENUM);
+    if (en == NULL)
+        return ERROR_INVALID_HANDLE;
+    if (en->owner != caller)
+        return FWP_E_WRONG_SESSION;
+    *out = en;
+    return ERROR_SUCCESS;
+}
+
+static struct page_header *page_alloc(size_t capacity)
+{
+    size_t bytes = sizeof(struct page_header) + capacity * sizeof(FWPM_SESSION0 *);
+    struct page_header *page = memory_alloc(bytes, MEMORY_DATA);
+    if (page != NULL) {
+        page->magic = PAGE_MAGIC;
+        page->bytes = bytes;
+    }
+    return page;
+}
+
+static FWPM_SESSION0 **page_entries(struct page_header *page)
+{
+    return (FWPM_SESSION0 **)(page + 1);
+}
+
+static void page_free(struct page_header *page)
+{
+    page->magic = 0; /* a second free of the same array is ignored */
+    memory_free(page, page->bytes, MEMORY_DATA);
+}
+
+/* Claims up to `want` positions from the cursor; returns how many, from *start. */
+static size_t claim(struct enumeration *en, size_t size, size_t want, uint64_t *start)
+{
+    uint64_t cursor = atomic_load_explicit(&en->cursor, memory_order_relaxed);
+    for (;;) {
+        if (cursor >= size)
+            return 0;
+        size_t take = size - cursor < want ? size - cursor : want;
+        /* Relaxed: the cursor only partitions positions; the entries come from
+         * the immutable version, ordered by our reference to it. */
+        if (atomic_compare_exchange_weak_explicit(&en->cursor, &cursor, cursor + take,
+                                                  memory_order_relaxed, memory_order_relaxed)) {
+            *start = cursor;
+            return take;
+        }
+    }
+}
+
+DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 requested,
+                       FWPM_SESSION0 ***entries, UINT32 *returned)
+{
+    struct enumeration *en;
+    DWORD status = resolve(caller, enum_handle, &en);
+    if (status != ERROR_SUCCESS)
+        return status;
+    /* Our own reference for the array; fails only if the handle was
+     * destroyed meanwhile and nothing else holds the version. */
+    struct snapshot *version = en->snapshot;
+    if (!snapshot_try_hold(version))
+        return ERROR_INVALID_HANDLE;
+
+    size_t size = snapshot_size(version);
+    uint64_t cursor = atomic_load_explicit(&en->cursor, memory_order_relaxed);
+    size_t left = cursor < size ? size - (size_t)cursor : 0;
+    size_t want = requested < left ? requested : left;
+    struct page_header *page = NULL;
+    size_t got = 0;
+    uint64_t start = 0;
+    if (want > 0) {
+        /* Sized by what is left, not by what was asked; allocated before the
+         * claim so that a failure moves no cursor. */
+        page = page_alloc(want);
+        if (page == NULL) {
+            engine_snapshot_release(version);
+            return ERROR_NOT_ENOUGH_MEMORY;
+        }
+        got = claim(en, size, want, &start);
+    }
+    if (got == 0) {
+        if (page != NULL)
+            page_free(page);
+        engine_snapshot_release(version);
+        *entries = NULL;
+        *returned = 0;
+        return ERROR_SUCCESS;
+    }
+    snapshot_copy(version, (size_t)start, got, page_entries(page));
+    page->snapshot = version;
+    *entries = page_entries(page);
+    *returned = (UINT32)got;
+    return ERROR_SUCCESS;
+}
+
+DWORD enumeration_destroy(struct session *caller, HANDLE enum_handle)
+{
+    struct enumeration *en;
+    DWORD status = resolve(caller, enum_handle, &en);
+    if (status != ERROR_SUCCESS)
+        return status;
+    pthread_mutex_lock(&caller->enum_lock);
+    bool mine = handles_remove(enum_handle, HANDLE_KIND_ENUM);
+    if (mine)
+        list_remove(caller, en);
+    pthread_mutex_unlock(&caller->enum_lock);
+    if (!mine)
+        return ERROR_INVALID_HANDLE; /* a racing destroy or close won */
+    teardown(en);
+    return ERROR_SUCCESS;
+}
+
+void enumeration_destroy_all(struct session *s)
+{
+    pthread_mutex_lock(&s->enum_lock);
+    s->closing = true;
+    struct enumeration *list = s->enums;
+    s->enums = NULL;
+    for (struct enumeration *en = list; en != NULL; en = en->next)
+        handles_remove(en->handle, HANDLE_KIND_ENUM); /* destroyers unlink under the lock */
+    pthread_mutex_unlock(&s->enum_lock);
+    while (list != NULL) {
+        struct enumeration *en = list;
+        list = en->next;
+        teardown(en);
+    }
+}
+
+void enumeration_free_page(void **p)
+{
+    if (p == NULL || *p == NULL)
+        return;
+    struct page_header *page = (struct page_header *)*p - 1;
+    *p = NULL;
+    if (page->magic != PAGE_MAGIC)
+        return; /* not an array of ours, or freed already */
+    struct snapshot *version = page->snapshot;
+    page_free(page);
+    engine_snapshot_release(version);
+}

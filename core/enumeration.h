@@ -1,0 +1,41 @@
+/*
+ * enumeration.h - enumeration handles and the pages they hand out.
+ *
+ * An enumeration holds one reference to the snapshot version taken when it
+ * was created, and an atomic cursor. Any number of threads may page one
+ * enumeration at once: each page claims its range of the snapshot with a
+ * compare-and-swap on the cursor, so every entry is delivered exactly once,
+ * and copies the entry pointers out of the immutable version without a lock.
+ *
+ * A page is returned as an array of FWPM_SESSION0 pointers preceded by a
+ * hidden header that holds a reference to the version, so the entries stay
+ * valid until the array is freed, whatever happens to the handle or the
+ * sessions meanwhile.
+ *
+ * All functions except enumeration_free_page run inside an epoch section.
+ */
+#ifndef FWPM_CORE_ENUMERATION_H
+#define FWPM_CORE_ENUMERATION_H
+
+#include "fwpmu.h"
+
+#include "session.h"
+
+/* FwpmSessionCreateEnumHandle0 once the engine handle resolved to owner. */
+DWORD enumeration_create(struct session *owner, HANDLE *enum_handle);
+
+/* FwpmSessionEnum0 once the engine handle resolved to caller. */
+DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 requested,
+                       FWPM_SESSION0 ***entries, UINT32 *returned);
+
+/* FwpmSessionDestroyEnumHandle0 once the engine handle resolved to caller. */
+DWORD enumeration_destroy(struct session *caller, HANDLE enum_handle);
+
+/* Destroys every enumeration made through s, and any made later (s is
+ * closing). */
+void enumeration_destroy_all(struct session *s);
+
+/* FwpmFreeMemory0 for an array returned by enumeration_page. */
+void enumeration_free_page(void **p);
+
+#endif /* FWPM_CORE_ENUMERATION_H */

@@ -1,0 +1,53 @@
+/*
+ * epoch.h - read-side sections and deferred reclamation (ck_epoch).
+ *
+ * A thread enters a section before it touches shared engine memory that a
+ * writer may unlink (handle objects, sessions through the hash table, version
+ * roots) and leaves it before returning to the caller: sections never span
+ * API calls, so they never hold up reclamation for long. Long-lived readers
+ * (enumeration handles, returned arrays) pin memory with a reference instead.
+ *
+ * epoch_retire() frees an unlinked object once every section that could have
+ * seen it has ended. Any thread may retire; the callback runs on whichever
+ * thread next polls.
+ */
+#ifndef FWPM_CORE_EPOCH_H
+#define FWPM_CORE_EPOCH_H
+
+#include <ck_epoch.h>
+#include <stdbool.h>
+
+/* Embed one in an object to retire it; the callback gets it back (use
+ * container_of-style arithmetic to reach the object). */
+typedef struct epoch_entry epoch_entry;
+typedef void epoch_callback(epoch_entry *entry);
+struct epoch_entry {
+    ck_epoch_entry_t ck;
+    epoch_callback *callback;
+};
+
+/* This thread's epoch record, registered on first use; NULL when out of memory. */
+ck_epoch_record_t *epoch_record_for_thread(void);
+
+/* Enters a read-side section; false (and no section) when out of memory. */
+static inline bool epoch_enter(ck_epoch_record_t **record)
+{
+    ck_epoch_record_t *r = epoch_record_for_thread();
+    if (r == NULL)
+        return false;
+    ck_epoch_begin(r, NULL);
+    *record = r;
+    return true;
+}
+
+/* Leaves the section entered with epoch_enter. */
+void epoch_exit(ck_epoch_record_t *record);
+
+/* Runs callback(entry) after a grace period. Never blocks on readers. */
+void epoch_retire(epoch_entry *entry, epoch_callback *callback);
+
+/* Waits for a full grace period and runs every deferred callback. The calling
+ * thread must not be inside a section. */
+void epoch_reclaim_all(void);
+
+#endif /* FWPM_CORE_EPOCH_H */

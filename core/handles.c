@@ -1,0 +1,198 @@
+/*
+ * handles.c - a segmented table of slots with generations and a lock-free
+ * free list.
+ *
+ * Handle value layout (64 bits):
+ *   bits 63..32 generation | 31..8 slot index | 7..4 kind | 3..0 tag (0xA)
+ * The tag keeps small integers and aligned pointers from ever looking valid.
+ *
+ * Slot state: generation << 8 | kind, where kind 0 means "not published".
+ * Segments are allocated on demand and kept for reuse (never freed while the
+ * library is loaded), so a slot's memory can always be read.
+ */
+#include "handles.h"
+
+#include "memory.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define HANDLE_TAG 0xAu
+#define SEGMENT_BITS 12u
+#define SEGMENT_SLOTS (1u << SEGMENT_BITS)
+#define MAX_SEGMENTS 4096u /* 2^24 slots: the index field's width */
+#define NO_SLOT 0xFFFFFFFFu
+
+struct slot {
+    _Atomic uint64_t state;
+    _Atomic(void *) object;
+    _Atomic uint32_t next_free; /* free-list link */
+};
+
+static _Atomic(struct slot *) segments[MAX_SEGMENTS];
+static _Atomic uint32_t segment_count;
+static uint32_t slot_limit = MAX_SEGMENTS * SEGMENT_SLOTS;
+static pthread_mutex_t grow_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Free list head: ABA counter << 32 | index (NO_SLOT: empty). */
+static _Atomic uint64_t free_head = NO_SLOT;
+
+static inline uint64_t encode(uint32_t generation, uint32_t index, enum handle_kind kind)
+{
+    return (uint64_t)generation << 32 | (uint64_t)index << 8 | (uint64_t)kind << 4 | HANDLE_TAG;
+}
+
+static inline struct slot *slot_at(uint32_t index)
+{
+    uint32_t segment = index >> SEGMENT_BITS;
+    if (segment >= atomic_load_explicit(&segment_count, memory_order_acquire))
+        return NULL;
+    struct slot *base = atomic_load_explicit(&segments[segment], memory_order_acquire);
+    return &base[index & (SEGMENT_SLOTS - 1)];
+}
+
+static void free_push(uint32_t index)
+{
+    struct slot *s = slot_at(index);
+    uint64_t head = atomic_load_explicit(&free_head, memory_order_relaxed);
+    uint64_t next;
+    do {
+        atomic_store_explicit(&s->next_free, (uint32_t)head, memory_order_relaxed);
+        next = ((head >> 32) + 1) << 32 | index;
+        /* Release: the link (and the slot's state) are visible to the popper. */
+    } while (!atomic_compare_exchange_weak_explicit(&free_head, &head, next, memory_order_release,
+                                                    memory_order_relaxed));
+}
+
+static uint32_t free_pop(void)
+{
+    uint64_t head = atomic_load_explicit(&free_head, memory_order_acquire);
+    for (;;) {
+        uint32_t index = (uint32_t)head;
+        if (index == NO_SLOT)
+            return NO_SLOT;
+        /* May read a link that a racing pop/push already changed: the ABA
+         * counter makes the compare-and-swap below fail in that case. */
+        uint32_t after = atomic_load_explicit(&slot_at(index)->next_free, memory_order_relaxed);
+        uint64_t next = ((head >> 32) + 1) << 32 | after;
+        if (atomic_compare_exchange_weak_explicit(&free_head, &head, next, memory_order_acquire,
+                                                  memory_order_acquire))
+            return index;
+    }
+}
+
+/* Adds a segment of free slots; false when full or out of memory. */
+static bool grow(void)
+{
+    pthread_mutex_lock(&grow_lock);
+    bool ok = true;
+    uint32_t n = atomic_load_explicit(&segment_count, memory_order_relaxed);
+    if ((uint32_t)(atomic_load_explicit(&free_head, memory_order_acquire)) != NO_SLOT) {
+        /* Somebody else grew the table meanwhile. */
+    } else if (n >= MAX_SEGMENTS || (uint64_t)n * SEGMENT_SLOTS >= slot_limit) {
+        ok = false;
+    } else {
+        struct slot *base =
+            memory_zalloc(SEGMENT_SLOTS * sizeof(struct slot), MEMORY_INFRASTRUCTURE);
+        if (base == NULL) {
+            ok = false;
+        } else {
+            for (uint32_t i = 0; i < SEGMENT_SLOTS; i++)
+                atomic_init(&base[i].state, (uint64_t)1 << 8); /* generation 1 */
+            atomic_store_explicit(&segments[n], base, memory_order_release);
+            atomic_store_explicit(&segment_count, n + 1, memory_order_release);
+            uint32_t first = n * SEGMENT_SLOTS;
+            uint32_t count = SEGMENT_SLOTS;
+            if ((uint64_t)first + count > slot_limit)
+                count = slot_limit - first;
+            /* Push in reverse so low indices come out first. */
+            for (uint32_t i = count; i > 0; i--)
+                free_push(first + i - 1);
+        }
+    }
+    pthread_mutex_unlock(&grow_lock);
+    return ok;
+}
+
+HANDLE handles_reserve(enum handle_kind kind)
+{
+    uint32_t index;
+    while ((index = free_pop()) == NO_SLOT)
+        if (!grow())
+            return NULL;
+    uint64_t state = atomic_load_explicit(&slot_at(index)->state, memory_order_relaxed);
+    return (HANDLE)(uintptr_t)encode((uint32_t)(state >> 8), index, kind);
+}
+
+static bool decode(HANDLE h, struct slot **slot, uint32_t *generation, enum handle_kind *kind)
+{
+    uint64_t v = (uint64_t)(uintptr_t)h;
+    *generation = (uint32_t)(v >> 32);
+    *kind = (enum handle_kind)((v >> 4) & 0xFu);
+    *slot = (v & 0xFu) == HANDLE_TAG ? slot_at((uint32_t)(v >> 8) & 0xFFFFFFu) : NULL;
+    return *slot != NULL;
+}
+
+void handles_publish(HANDLE h, void *object)
+{
+    struct slot *s;
+    uint32_t generation;
+    enum handle_kind kind;
+    decode(h, &s, &generation, &kind);
+    /* Release (both): a lookup that sees the new state sees the object, and
+     * one that sees the object sees everything written to it before. */
+    atomic_store_explicit(&s->object, object, memory_order_release);
+    atomic_store_explicit(&s->state, (uint64_t)generation << 8 | kind, memory_order_release);
+}
+
+void handles_cancel(HANDLE h)
+{
+    uint64_t v = (uint64_t)(uintptr_t)h;
+    free_push((uint32_t)(v >> 8) & 0xFFFFFFu);
+}
+
+void *handles_lookup(HANDLE h, enum handle_kind kind)
+{
+    struct slot *s;
+    uint32_t generation;
+    enum handle_kind encoded;
+    if (!decode(h, &s, &generation, &encoded) || encoded != kind)
+        return NULL;
+    uint64_t expected = (uint64_t)generation << 8 | kind;
+    if (atomic_load_explicit(&s->state, memory_order_acquire) != expected)
+        return NULL;
+    void *object = atomic_load_explicit(&s->object, memory_order_acquire);
+    /* Check again: if the slot was removed and reused between the two loads,
+     * object may belong to the new handle. The acquire load of object orders
+     * this load after it. */
+    if (atomic_load_explicit(&s->state, memory_order_acquire) != expected)
+        return NULL;
+    return object;
+}
+
+bool handles_remove(HANDLE h, enum handle_kind kind)
+{
+    struct slot *s;
+    uint32_t generation;
+    enum handle_kind encoded;
+    if (!decode(h, &s, &generation, &encoded) || encoded != kind)
+        return false;
+    uint64_t expected = (uint64_t)generation << 8 | kind;
+    /* The next generation, unpublished; generation 0 is skipped on wrap so
+     * that the state word never returns to a value some old handle had
+     * within 2^32 uses. */
+    uint32_t next_generation = generation + 1 == 0 ? 1 : generation + 1;
+    if (!atomic_compare_exchange_strong_explicit(&s->state, &expected,
+                                                 (uint64_t)next_generation << 8,
+                                                 memory_order_acq_rel, memory_order_relaxed))
+        return false;
+    free_push((uint32_t)((uint64_t)(uintptr_t)h >> 8) & 0xFFFFFFu);
+    return true;
+}
+
+void handles_set_limit(uint32_t max)
+{
+    pthread_mutex_lock(&grow_lock);
+    slot_limit = max == 0 ? MAX_SEGMENTS * SEGMENT_SLOTS : max;
+    pthread_mutex_unlock(&grow_lock);
+}

@@ -1,0 +1,55 @@
+/*
+ * memory.h - the library's one way to allocate.
+ *
+ * Every block fwpm allocates comes from here. By default the blocks come from
+ * jemalloc's non-standard API (mallocx/sdallocx), so the host's malloc is left
+ * alone; a build with FWPM_SYSTEM_ALLOC (sanitizer builds) uses malloc/free.
+ * Callers free with the size they allocated (sized deallocation).
+ *
+ * The layer keeps an exact count of live bytes and blocks, per thread and
+ * without atomic read-modify-write on the hot path, so tests can check that
+ * memory returns to its baseline. Test builds (FWPM_FAULT_INJECTION) can make
+ * the n-th allocation fail.
+ *
+ * Any thread may call any function here.
+ */
+#ifndef FWPM_CORE_MEMORY_H
+#define FWPM_CORE_MEMORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What a block is for: session data, or infrastructure kept for reuse (per-thread
+ * records, handle-table segments), which is counted apart. */
+enum memory_kind {
+    MEMORY_DATA = 0,
+    MEMORY_INFRASTRUCTURE = 1,
+};
+
+/* A block of at least size bytes, or NULL when out of memory. */
+void *memory_alloc(size_t size, enum memory_kind kind);
+
+/* Like memory_alloc, zero-filled. */
+void *memory_zalloc(size_t size, enum memory_kind kind);
+
+/* Frees a block from memory_alloc; size and kind must be those it was given. */
+void memory_free(void *p, size_t size, enum memory_kind kind);
+
+struct memory_totals {
+    int64_t data_bytes;
+    int64_t data_blocks;
+    int64_t infrastructure_bytes;
+};
+
+/* Sums the live totals over all threads (a moment's view, exact when quiet). */
+void memory_totals(struct memory_totals *out);
+
+/* Test builds only: the n-th allocation from now fails (n >= 1), and every
+ * later one succeeds; n == 0 disarms. Counting is process-wide. Returns
+ * without effect in builds without FWPM_FAULT_INJECTION. */
+void memory_fail_nth(uint64_t n);
+
+/* Test builds: how many allocations have been attempted so far. */
+uint64_t memory_attempts(void);
+
+#endif /* FWPM_CORE_MEMORY_H */

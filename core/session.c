@@ -1,0 +1,162 @@
+/*
+ * session.c - building and freeing session records.
+ */
+#include "session.h"
+
+#include "identity.h"
+#include "memory.h"
+
+#include <string.h>
+#include <sys/random.h>
+#include <wchar.h>
+
+/* Longest display string accepted, in characters (SPEC: FWP_E_INVALID_PARAMETER beyond). */
+#define SESSION_STRING_MAX 32767u
+
+/* Per-thread generator for session keys (xoshiro256**, seeded from the
+ * kernel). Keys need to be unique, not secret: the engine rejects duplicates. */
+static _Thread_local uint64_t rng_state[4];
+static _Thread_local bool rng_seeded;
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rng_next(void)
+{
+    if (!rng_seeded) {
+        if (getrandom(rng_state, sizeof(rng_state), 0) != (ssize_t)sizeof(rng_state)) {
+            /* No entropy source: fall back to address and time bits. */
+            rng_state[0] = (uint64_t)(uintptr_t)&rng_state ^ 0x9E3779B97F4A7C15u;
+            rng_state[1] = (uint64_t)(uintptr_t)&rng_seeded * 0xBF58476D1CE4E5B9u;
+            rng_state[2] = 0x94D049BB133111EBu;
+            rng_state[3] = 1;
+        }
+        rng_seeded = true;
+    }
+    uint64_t *s = rng_state;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+static void generate_key(GUID *key)
+{
+    uint64_t hi = rng_next(), lo = rng_next();
+    key->Data1 = (uint32_t)(hi >> 32);
+    key->Data2 = (uint16_t)(hi >> 16);
+    key->Data3 = (uint16_t)(((uint16_t)hi & 0x0FFFu) | 0x4000u); /* version 4 */
+    memcpy(key->Data4, &lo, sizeof(key->Data4));
+    key->Data4[0] = (uint8_t)((key->Data4[0] & 0x3Fu) | 0x80u); /* RFC 4122 variant */
+}
+
+bool session_key_is_zero(const GUID *key)
+{
+    static const GUID zero;
+    return memcmp(key, &zero, sizeof(zero)) == 0;
+}
+
+void session_regenerate_key(struct session *s)
+{
+    generate_key(&s->view.sessionKey);
+}
+
+/* Characters in s, or SIZE_MAX when longer than SESSION_STRING_MAX. */
+static size_t checked_length(const wchar_t *s)
+{
+    if (s == NULL)
+        return 0;
+    size_t n = wcsnlen(s, SESSION_STRING_MAX + 1);
+    return n > SESSION_STRING_MAX ? SIZE_MAX : n;
+}
+
+/* Copies a string into the record's tail; returns where the next one goes. */
+static unsigned char *place_string(unsigned char *at, const wchar_t *src, size_t length,
+                                   wchar_t **dst)
+{
+    if (src == NULL) {
+        *dst = NULL;
+        return at;
+    }
+    *dst = (wchar_t *)at;
+    memcpy(at, src, length * sizeof(wchar_t));
+    (*dst)[length] = 0;
+    return at + (length + 1) * sizeof(wchar_t);
+}
+
+DWORD session_create(const FWPM_SESSION0 *requested, struct session **out)
+{
+    static const FWPM_SESSION0 anonymous;
+    if (requested == NULL)
+        requested = &anonymous;
+    if ((requested->flags & ~FWPM_SESSION_FLAG_DYNAMIC) != 0)
+        return FWP_E_INVALID_FLAGS;
+    const wchar_t *name = requested->displayData.name;
+    const wchar_t *description = requested->displayData.description;
+    size_t name_length = checked_length(name);
+    size_t description_length = checked_length(description);
+    if (name_length == SIZE_MAX || description_length == SIZE_MAX)
+        return FWP_E_INVALID_PARAMETER;
+
+    struct identity who;
+    identity_of_caller(&who);
+
+    /* One block: record, SID (4-byte aligned), then the wide strings. */
+    size_t bytes = sizeof(struct session) + IDENTITY_SID_BYTES;
+    if (name != NULL)
+        bytes += (name_length + 1) * sizeof(wchar_t);
+    if (description != NULL)
+        bytes += (description_length + 1) * sizeof(wchar_t);
+    bytes += (who.name_length + 1) * sizeof(wchar_t);
+
+    struct session *s = memory_alloc(bytes, MEMORY_DATA);
+    if (s == NULL)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    memset(s, 0, sizeof(*s));
+    s->bytes = bytes;
+    pthread_mutex_init(&s->enum_lock, NULL);
+    s->garbage.kind = GARBAGE_SESSION;
+
+    FWPM_SESSION0 *v = &s->view;
+    v->sessionKey = requested->sessionKey;
+    if (session_key_is_zero(&v->sessionKey))
+        generate_key(&v->sessionKey);
+    v->flags = requested->flags;
+    v->txnWaitTimeoutInMSec = requested->txnWaitTimeoutInMSec;
+    v->processId = who.process_id;
+    v->kernelMode = FALSE;
+
+    unsigned char *tail = (unsigned char *)(s + 1);
+    v->sid = (SID *)tail;
+    identity_write_sid(v->sid, who.uid);
+    tail += IDENTITY_SID_BYTES;
+    tail = place_string(tail, name, name_length, &v->displayData.name);
+    tail = place_string(tail, description, description_length, &v->displayData.description);
+    place_string(tail, who.name, who.name_length, &v->username);
+
+    *out = s;
+    return ERROR_SUCCESS;
+}
+
+void session_free(struct session *s)
+{
+    pthread_mutex_destroy(&s->enum_lock);
+    memory_free(s, s->bytes, MEMORY_DATA);
+}
+
+static void session_free_deferred(epoch_entry *entry)
+{
+    session_free((struct session *)((char *)entry - offsetof(struct session, retire)));
+}
+
+void session_retire(struct session *s)
+{
+    epoch_retire(&s->retire, session_free_deferred);
+}

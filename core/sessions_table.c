@@ -1,0 +1,116 @@
+/*
+ * sessions_table.c - ck_hs in SPMC object mode, keyed by the GUID at the start
+ * of each session record.
+ */
+#include "sessions_table.h"
+
+#include "memory.h"
+
+#include <string.h>
+
+#define TABLE_INITIAL_SIZE 64
+
+/* Every map block ck_hs allocates carries this header, so that a block it
+ * frees with defer == true can be queued for reclamation without allocating. */
+struct map_block {
+    epoch_entry retire;
+    size_t bytes;
+    max_align_t payload[];
+};
+
+static void *map_alloc(size_t size)
+{
+    struct map_block *b = memory_alloc(sizeof(*b) + size, MEMORY_DATA);
+    if (b == NULL)
+        return NULL;
+    b->bytes = sizeof(*b) + size;
+    return b->payload;
+}
+
+static struct map_block *block_of(void *payload)
+{
+    return (struct map_block *)((char *)payload - offsetof(struct map_block, payload));
+}
+
+static void map_block_free(epoch_entry *entry)
+{
+    struct map_block *b = (struct map_block *)entry; /* retire is the first member */
+    memory_free(b, b->bytes, MEMORY_DATA);
+}
+
+static void map_free(void *p, size_t size, bool defer)
+{
+    (void)size;
+    if (p == NULL)
+        return;
+    struct map_block *b = block_of(p);
+    if (defer)
+        epoch_retire(&b->retire, map_block_free); /* readers may still probe it */
+    else
+        map_block_free(&b->retire);
+}
+
+static struct ck_malloc table_allocator = {
+    .malloc = map_alloc,
+    .realloc = NULL,
+    .free = map_free,
+};
+
+/* Keys may be chosen by clients, so mix all 128 bits rather than trusting
+ * them to be random (splitmix64 finalizer on each half). */
+static unsigned long hash_key(const void *object, unsigned long seed)
+{
+    uint64_t half[2];
+    memcpy(half, object, sizeof(half));
+    uint64_t h = seed ^ half[0];
+    h ^= (h >> 30) ^ half[1];
+    h *= 0xBF58476D1CE4E5B9u;
+    h ^= h >> 27;
+    h *= 0x94D049BB133111EBu;
+    h ^= h >> 31;
+    return (unsigned long)h;
+}
+
+static bool keys_equal(const void *a, const void *b)
+{
+    return memcmp(a, b, sizeof(GUID)) == 0;
+}
+
+bool sessions_table_init(struct sessions_table *t)
+{
+    t->grown = false;
+    return ck_hs_init(&t->set, CK_HS_MODE_SPMC | CK_HS_MODE_OBJECT | CK_HS_MODE_DELETE, hash_key,
+                      keys_equal, &table_allocator, TABLE_INITIAL_SIZE, 0x5EED5EEDu);
+}
+
+struct session *sessions_table_find(struct sessions_table *t, const GUID *key)
+{
+    unsigned long h = CK_HS_HASH(&t->set, hash_key, key);
+    return ck_hs_get(&t->set, h, key);
+}
+
+bool sessions_table_insert(struct sessions_table *t, struct session *s)
+{
+    unsigned long h = CK_HS_HASH(&t->set, hash_key, &s->view.sessionKey);
+    if (!ck_hs_put(&t->set, h, s))
+        return false;
+    if (ck_hs_count(&t->set) > TABLE_INITIAL_SIZE / 2)
+        t->grown = true;
+    return true;
+}
+
+void sessions_table_remove(struct sessions_table *t, struct session *s)
+{
+    unsigned long h = CK_HS_HASH(&t->set, hash_key, &s->view.sessionKey);
+    ck_hs_remove(&t->set, h, &s->view.sessionKey);
+    /* When the table empties, give the grown map back: a fresh small one
+     * replaces it and the old one is reclaimed after a grace period. A failed
+     * allocation just keeps the old map. */
+    if (t->grown && ck_hs_count(&t->set) == 0 && ck_hs_reset_size(&t->set, TABLE_INITIAL_SIZE))
+        t->grown = false;
+}
+
+unsigned long sessions_table_count(struct sessions_table *t)
+{
+    return ck_hs_count(&t->set);
+}

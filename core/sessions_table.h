@@ -1,0 +1,39 @@
+/*
+ * sessions_table.h - the open sessions, by GUID key (a ck_hs hash set).
+ *
+ * The set stores session pointers and hashes the 16-byte key at their start,
+ * so a pointer to a bare GUID works as a lookup key. One writer at a time
+ * (the engine's writer lock) may insert or remove; any number of readers may
+ * look up concurrently from inside an epoch section. Memory the set drops
+ * while readers may still probe it is freed after a grace period.
+ */
+#ifndef FWPM_CORE_SESSIONS_TABLE_H
+#define FWPM_CORE_SESSIONS_TABLE_H
+
+#include "session.h"
+
+#include <ck_hs.h>
+#include <stdbool.h>
+
+struct sessions_table {
+    ck_hs_t set;
+    bool grown; /* writer-only: the map may be larger than its initial size */
+};
+
+/* false when out of memory. */
+bool sessions_table_init(struct sessions_table *t);
+
+/* The open session with this key, or NULL. Writer, or reader in a section. */
+struct session *sessions_table_find(struct sessions_table *t, const GUID *key);
+
+/* Adds s, whose key must not be present. Writer only; false when out of
+ * memory, with the table unchanged. */
+bool sessions_table_insert(struct sessions_table *t, struct session *s);
+
+/* Removes s. Writer only. */
+void sessions_table_remove(struct sessions_table *t, struct session *s);
+
+/* How many sessions the table holds. */
+unsigned long sessions_table_count(struct sessions_table *t);
+
+#endif /* FWPM_CORE_SESSIONS_TABLE_H */

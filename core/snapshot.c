@@ -1,0 +1,368 @@
+/*
+ * snapshot.c - the persistent chunked vector of sessions and its versions.
+ */
+#include "snapshot.h"
+
+#include "memory.h"
+
+#include <string.h>
+
+#define POSITION_MASK (SNAPSHOT_FANOUT - 1u)
+
+/* A node of the tree: at height 0 its slots hold sessions, above that chunks. */
+struct chunk {
+    struct garbage garbage;
+    void *slot[SNAPSHOT_FANOUT];
+};
+
+static size_t capacity_of(unsigned height)
+{
+    return (size_t)1 << (SNAPSHOT_FANOUT_BITS * (height + 1u));
+}
+
+static unsigned index_at(size_t position, unsigned level)
+{
+    return (unsigned)(position >> (SNAPSHOT_FANOUT_BITS * level)) & POSITION_MASK;
+}
+
+static void chunk_free(struct chunk *c)
+{
+    memory_free(c, sizeof(*c), MEMORY_DATA);
+}
+
+static struct snapshot *version_new(void)
+{
+    struct snapshot *s = memory_alloc(sizeof(*s), MEMORY_DATA);
+    if (s != NULL)
+        memset(s, 0, sizeof(*s));
+    return s;
+}
+
+static void version_free_deferred(epoch_entry *entry)
+{
+    struct snapshot *s = (struct snapshot *)((char *)entry - offsetof(struct snapshot, retire));
+    memory_free(s, sizeof(*s), MEMORY_DATA);
+}
+
+/* A dead version's root may still be under a reader's compare-and-swap in
+ * snapshot_acquire: free it after a grace period. */
+static void version_retire(struct snapshot_store *store, struct snapshot *s)
+{
+    atomic_fetch_sub_explicit(&store->live_versions, 1, memory_order_relaxed);
+    epoch_retire(&s->retire, version_free_deferred);
+}
+
+bool snapshot_store_init(struct snapshot_store *store)
+{
+    struct snapshot *empty = version_new();
+    if (empty == NULL)
+        return false;
+    atomic_init(&empty->refs, 1);
+    store->retained_newest = NULL;
+    atomic_init(&store->live_versions, 1);
+    atomic_init(&store->open_sessions, 0);
+    atomic_init(&store->current, empty);
+    return true;
+}
+
+/* ---- readers ------------------------------------------------------------- */
+
+struct snapshot *snapshot_acquire(struct snapshot_store *store)
+{
+    for (;;) {
+        /* Acquire: pairs with the writer's release in publish. The epoch
+         * section keeps the root's memory while we try to hold it. */
+        struct snapshot *s = atomic_load_explicit(&store->current, memory_order_acquire);
+        if (snapshot_try_hold(s))
+            return s;
+        /* Its last reference went: s was superseded; a newer one is current. */
+    }
+}
+
+void snapshot_copy(const struct snapshot *s, size_t start, size_t n, FWPM_SESSION0 **dst)
+{
+    while (n > 0) {
+        const struct chunk *c = s->top;
+        for (unsigned level = s->height; level > 0; level--)
+            c = c->slot[index_at(start, level)];
+        size_t offset = start & POSITION_MASK;
+        size_t take = SNAPSHOT_FANOUT - offset;
+        if (take > n)
+            take = n;
+        /* Sessions begin with their FWPM_SESSION0 view: copy pointers as they are. */
+        memcpy(dst, &c->slot[offset], take * sizeof(*dst));
+        dst += take;
+        start += take;
+        n -= take;
+    }
+}
+
+/* ---- reclamation (writer) ------------------------------------------------ */
+
+static void garbage_free(struct garbage *g)
+{
+    if (g->kind == GARBAGE_CHUNK)
+        chunk_free((struct chunk *)g); /* garbage is the first member */
+    else
+        session_retire((struct session *)((char *)g - offsetof(struct session, garbage)));
+}
+
+/* The newest version at or older than `from` that is still referenced and
+ * contains an object born at `birth`, or NULL. */
+static struct snapshot *newest_holder(struct snapshot *from, uint64_t birth)
+{
+    for (struct snapshot *r = from; r != NULL && r->version >= birth; r = r->older) {
+        /* Acquire: if it reads 0, every holder's reads happened before. */
+        if (atomic_load_explicit(&r->refs, memory_order_acquire) != 0)
+            return r;
+    }
+    return NULL;
+}
+
+/* Frees each object of the list, or hands it to the newest holder. */
+static void dispose(struct garbage *list, struct snapshot *from)
+{
+    while (list != NULL) {
+        struct garbage *g = list;
+        list = g->next;
+        struct snapshot *holder = newest_holder(from, g->birth);
+        if (holder != NULL) {
+            g->next = holder->waiting;
+            holder->waiting = g;
+        } else {
+            garbage_free(g);
+        }
+    }
+}
+
+void snapshot_reclaim(struct snapshot_store *store)
+{
+    struct snapshot **link = &store->retained_newest;
+    while (*link != NULL) {
+        struct snapshot *r = *link;
+        if (atomic_load_explicit(&r->refs, memory_order_acquire) != 0) {
+            link = &r->older;
+            continue;
+        }
+        *link = r->older; /* unlink; older versions stay in order */
+        dispose(r->waiting, r->older);
+        version_retire(store, r);
+    }
+}
+
+/* ---- the edit (writer) --------------------------------------------------- */
+
+static struct chunk *chunk_take(struct snapshot_edit *e)
+{
+    struct chunk *c = e->pool[--e->pool_size];
+    c->garbage.birth = e->next->version;
+    c->garbage.kind = GARBAGE_CHUNK;
+    c->garbage.next = NULL;
+    return c;
+}
+
+static struct chunk *chunk_new(struct snapshot_edit *e)
+{
+    struct chunk *c = chunk_take(e);
+    memset(c->slot, 0, sizeof(c->slot));
+    return c;
+}
+
+static bool chunk_is_fresh(const struct snapshot_edit *e, const struct chunk *c)
+{
+    return c->garbage.birth == e->next->version;
+}
+
+static void drop(struct snapshot_edit *e, struct garbage *g)
+{
+    g->next = e->dropped;
+    e->dropped = g;
+}
+
+/* A version of c this edit may change: c itself if the edit made it. */
+static struct chunk *chunk_writable(struct snapshot_edit *e, struct chunk *c)
+{
+    if (chunk_is_fresh(e, c))
+        return c;
+    struct chunk *copy = chunk_take(e);
+    memcpy(copy->slot, c->slot, sizeof(copy->slot));
+    drop(e, &c->garbage);
+    return copy;
+}
+
+/* Drops a subtree that holds a single element, at its first position. */
+static void drop_single_path(struct snapshot_edit *e, struct chunk *c, unsigned level)
+{
+    for (;;) {
+        struct chunk *below = level > 0 ? c->slot[0] : NULL;
+        drop(e, &c->garbage);
+        if (below == NULL)
+            return;
+        c = below;
+        level--;
+    }
+}
+
+static void *element_at(const struct snapshot *s, size_t position)
+{
+    const struct chunk *c = s->top;
+    for (unsigned level = s->height; level > 0; level--)
+        c = c->slot[index_at(position, level)];
+    return c->slot[index_at(position, 0)];
+}
+
+/* Stores value at position (< count, or == count to extend), copying the path. */
+static void tree_store(struct snapshot_edit *e, size_t position, void *value)
+{
+    struct snapshot *n = e->next;
+    struct chunk *c = n->top = chunk_writable(e, n->top);
+    for (unsigned level = n->height; level > 0; level--) {
+        unsigned i = index_at(position, level);
+        struct chunk *child = c->slot[i];
+        child = child != NULL ? chunk_writable(e, child) : chunk_new(e);
+        c->slot[i] = child;
+        c = child;
+    }
+    c->slot[index_at(position, 0)] = value;
+}
+
+/* Removes the last element, freeing chunks that become empty. */
+static void tree_pop(struct snapshot_edit *e)
+{
+    struct snapshot *n = e->next;
+    size_t last = n->count - 1;
+    n->count = last;
+    if (last == 0) {
+        drop_single_path(e, n->top, n->height);
+        n->top = NULL;
+        n->height = 0;
+        return;
+    }
+    if (n->height > 0 && last == capacity_of(n->height - 1)) {
+        /* The top's second child held only this element: the first child
+         * becomes the top. */
+        struct chunk *top = n->top;
+        drop_single_path(e, top->slot[1], n->height - 1);
+        n->top = top->slot[0];
+        drop(e, &top->garbage);
+        n->height--;
+        return;
+    }
+    struct chunk *c = n->top = chunk_writable(e, n->top);
+    for (unsigned level = n->height; level > 0; level--) {
+        unsigned i = index_at(last, level);
+        struct chunk *child = c->slot[i];
+        if ((last & (capacity_of(level - 1) - 1)) == 0) {
+            /* last was the only element of this child. */
+            c->slot[i] = NULL;
+            drop_single_path(e, child, level - 1);
+            return;
+        }
+        c->slot[i] = child = chunk_writable(e, child);
+        c = child;
+    }
+    c->slot[index_at(last, 0)] = NULL;
+}
+
+bool snapshot_edit_begin(struct snapshot_store *store, struct snapshot_edit *e, bool adding)
+{
+    struct snapshot *base = atomic_load_explicit(&store->current, memory_order_relaxed);
+    unsigned need = adding ? base->height + 2u : 2u * (base->height + 1u);
+    e->store = store;
+    e->base = base;
+    e->dropped = NULL;
+    e->placed_count = 0;
+    e->pool_size = 0;
+    e->next = version_new();
+    if (e->next == NULL)
+        return false;
+    for (; e->pool_size < need; e->pool_size++) {
+        e->pool[e->pool_size] = memory_alloc(sizeof(struct chunk), MEMORY_DATA);
+        if (e->pool[e->pool_size] == NULL) {
+            snapshot_edit_cancel(e);
+            return false;
+        }
+    }
+    struct snapshot *n = e->next;
+    atomic_init(&n->refs, 1);
+    n->version = base->version + 1;
+    n->count = base->count;
+    n->height = base->height;
+    n->top = base->top;
+    return true;
+}
+
+void snapshot_edit_cancel(struct snapshot_edit *e)
+{
+    while (e->pool_size > 0)
+        chunk_free(e->pool[--e->pool_size]);
+    memory_free(e->next, sizeof(*e->next), MEMORY_DATA);
+    e->next = NULL;
+}
+
+static void place(struct snapshot_edit *e, struct session *s, size_t position)
+{
+    e->placed[e->placed_count] = s;
+    e->placed_at[e->placed_count] = position;
+    e->placed_count++;
+}
+
+void snapshot_edit_append(struct snapshot_edit *e, struct session *s)
+{
+    struct snapshot *n = e->next;
+    if (n->top == NULL) {
+        n->top = chunk_new(e);
+        n->height = 0;
+    } else if (n->count == capacity_of(n->height)) {
+        struct chunk *top = chunk_new(e);
+        top->slot[0] = n->top;
+        n->top = top;
+        n->height++;
+    }
+    s->garbage.birth = n->version;
+    s->garbage.kind = GARBAGE_SESSION;
+    tree_store(e, n->count, s);
+    place(e, s, n->count);
+    n->count++;
+}
+
+void snapshot_edit_remove(struct snapshot_edit *e, struct session *s)
+{
+    struct snapshot *n = e->next;
+    size_t position = s->slot, last = n->count - 1;
+    struct session *moved = position != last ? element_at(n, last) : NULL;
+    tree_pop(e);
+    if (moved != NULL) {
+        tree_store(e, position, moved);
+        place(e, moved, position);
+    }
+    drop(e, &s->garbage);
+}
+
+void snapshot_edit_publish(struct snapshot_edit *e)
+{
+    struct snapshot_store *store = e->store;
+    struct snapshot *base = e->base, *next = e->next;
+    for (unsigned i = 0; i < e->placed_count; i++)
+        e->placed[i]->slot = e->placed_at[i];
+    while (e->pool_size > 0)
+        chunk_free(e->pool[--e->pool_size]);
+
+    /* The instant of the change. Release: the new tree is complete before any
+     * reader can load the pointer. */
+    atomic_store_explicit(&store->current, next, memory_order_release);
+    atomic_fetch_add_explicit(&store->live_versions, 1, memory_order_relaxed);
+    atomic_store_explicit(&store->open_sessions, next->count, memory_order_relaxed);
+
+    /* Drop the store's reference to the old version. Acq_rel: if this was the
+     * last one, the holders' reads happen before the frees below. */
+    bool base_dead = atomic_fetch_sub_explicit(&base->refs, 1, memory_order_acq_rel) == 1;
+    if (!base_dead) {
+        base->older = store->retained_newest;
+        store->retained_newest = base;
+    }
+    dispose(e->dropped, store->retained_newest);
+    e->dropped = NULL;
+    if (base_dead)
+        version_retire(store, base);
+}

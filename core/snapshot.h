@@ -1,0 +1,141 @@
+/*
+ * snapshot.h - immutable versions of the set of open sessions.
+ *
+ * The set is kept as a persistent vector: a tree of chunks of
+ * SNAPSHOT_FANOUT pointers whose leaves hold the sessions in positions
+ * 0..count-1, densely (closing a session moves the last one into its
+ * position). A writer never changes a published chunk: it copies the chunks
+ * on the paths it changes (O(log n), at most 2 paths per write) and publishes
+ * the result as a new version with one release store. Every version is the
+ * exact set at the instant it was published; a snapshot is one counted
+ * reference to a version, taken in O(1), whatever the size or the churn.
+ *
+ * Who may touch what:
+ *   - snapshot_acquire: any thread, inside an epoch section; lock-free.
+ *   - snapshot_size, snapshot_copy: holders of a reference; wait-free.
+ *   - snapshot_try_hold: inside an epoch section; snapshot_release: holders.
+ *   - the snapshot_edit_* functions and snapshot_reclaim: the writer, under
+ *     the engine's writer lock.
+ *
+ * Reclamation: a version that was current when somebody took a reference is
+ * "retained" after it is superseded, until its last reference goes. Chunks
+ * and sessions that a write drops are freed at once when no retained version
+ * still contains them, and otherwise wait on the newest version that does
+ * (see garbage.h).
+ */
+#ifndef FWPM_CORE_SNAPSHOT_H
+#define FWPM_CORE_SNAPSHOT_H
+
+#include "epoch.h"
+#include "garbage.h"
+#include "session.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SNAPSHOT_FANOUT_BITS 6u
+#define SNAPSHOT_FANOUT (1u << SNAPSHOT_FANOUT_BITS)
+/* Enough for 2^60 sessions; a write never needs more chunks than this. */
+#define SNAPSHOT_MAX_HEIGHT 9u
+#define SNAPSHOT_EDIT_MAX_CHUNKS (2u * (SNAPSHOT_MAX_HEIGHT + 1u) + 1u)
+
+struct chunk;
+
+/* One version of the set. Fields above the line never change once published. */
+struct snapshot {
+    _Atomic uint64_t refs; /* holders, plus 1 while current */
+    uint64_t version;
+    size_t count;
+    unsigned height; /* levels above the leaves; top is a leaf at 0 */
+    struct chunk *top;
+    /* ---- writer-owned ---- */
+    struct snapshot *older;  /* retained list, newest first */
+    struct garbage *waiting; /* objects only this and older versions contain */
+    epoch_entry retire;
+};
+
+/* The writer's side: the current version and the retained ones. */
+struct snapshot_store {
+    _Atomic(struct snapshot *) current;
+    struct snapshot *retained_newest; /* writer-owned */
+    _Atomic uint64_t live_versions;   /* current + retained, for statistics */
+    _Atomic uint64_t open_sessions;   /* count of the current version */
+};
+
+/* One write in progress: what it allocated up front, and what it changes. */
+struct snapshot_edit {
+    struct snapshot_store *store;
+    struct snapshot *base; /* the version being changed */
+    struct snapshot *next; /* the version being built */
+    struct chunk *pool[SNAPSHOT_EDIT_MAX_CHUNKS];
+    unsigned pool_size;
+    struct garbage *dropped;   /* objects of base that next no longer has */
+    struct session *placed[2]; /* sessions whose position changes */
+    size_t placed_at[2];
+    unsigned placed_count;
+};
+
+/* Sets up an empty set; false when out of memory. */
+bool snapshot_store_init(struct snapshot_store *store);
+
+/* Readers ------------------------------------------------------------------ */
+
+/* A reference to the current version. Call inside an epoch section. */
+struct snapshot *snapshot_acquire(struct snapshot_store *store);
+
+/* Takes one more reference to s unless its last one is already gone. The
+ * caller must be inside an epoch section or hold a reference (either keeps
+ * the root's memory). */
+static inline bool snapshot_try_hold(struct snapshot *s)
+{
+    uint64_t refs = atomic_load_explicit(&s->refs, memory_order_relaxed);
+    while (refs != 0) {
+        /* Acquire: pairs with the writer's release, the tree is visible. */
+        if (atomic_compare_exchange_weak_explicit(&s->refs, &refs, refs + 1, memory_order_acquire,
+                                                  memory_order_relaxed))
+            return true;
+    }
+    return false;
+}
+
+/* Drops a reference. Returns true when it was the last one of a superseded
+ * version: the caller must then have snapshot_reclaim run (under the writer
+ * lock) to free what only that version kept. */
+static inline bool snapshot_release(struct snapshot *s)
+{
+    /* Release: this holder's reads of the chunks happen before any free. */
+    return atomic_fetch_sub_explicit(&s->refs, 1, memory_order_release) == 1;
+}
+
+static inline size_t snapshot_size(const struct snapshot *s)
+{
+    return s->count;
+}
+
+/* Copies n session pointers from position start (start + n <= size) to dst. */
+void snapshot_copy(const struct snapshot *s, size_t start, size_t n, FWPM_SESSION0 **dst);
+
+/* The writer (under the writer lock) -------------------------------------- */
+
+/* Starts a write that will add (adding == true) or remove one session,
+ * allocating everything it can need. false when out of memory: nothing changed. */
+bool snapshot_edit_begin(struct snapshot_store *store, struct snapshot_edit *e, bool adding);
+
+/* Adds s at the end. Cannot fail. */
+void snapshot_edit_append(struct snapshot_edit *e, struct session *s);
+
+/* Removes s (moving the last session into its position). Cannot fail. */
+void snapshot_edit_remove(struct snapshot_edit *e, struct session *s);
+
+/* Makes the edit's version current: the instant of the change. */
+void snapshot_edit_publish(struct snapshot_edit *e);
+
+/* Abandons an edit before any append/remove; nothing changed. */
+void snapshot_edit_cancel(struct snapshot_edit *e);
+
+/* Frees what retained versions that have lost their last reference kept. */
+void snapshot_reclaim(struct snapshot_store *store);
+
+#endif /* FWPM_CORE_SNAPSHOT_H */

@@ -1,0 +1,337 @@
+/*
+ * test_open_close.c - SPEC §2 "Opening a session" and "Closing": every rule
+ * and every error of FwpmEngineOpen0 and FwpmEngineClose0.
+ */
+#include "support.h"
+
+#include <criterion/criterion.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wchar.h>
+
+static UINT64 open_sessions(void)
+{
+    FWPM_MEMORY_STATS0 st;
+    cr_assert_eq(fwpm_memory_stats(&st), ERROR_SUCCESS);
+    return st.openSessions;
+}
+
+/* Runs check on the entry with this key in a full enumeration (INFINITE). */
+static void with_entry(HANDLE engine, const GUID *key, void (*check)(const FWPM_SESSION0 *))
+{
+    HANDLE e;
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(engine, NULL, &e), ERROR_SUCCESS);
+    FWPM_SESSION0 **entries;
+    UINT32 n;
+    cr_assert_eq(FwpmSessionEnum0(engine, e, INFINITE, &entries, &n), ERROR_SUCCESS);
+    const FWPM_SESSION0 *found = NULL;
+    for (UINT32 i = 0; i < n; i++)
+        if (memcmp(&entries[i]->sessionKey, key, sizeof(*key)) == 0)
+            found = entries[i];
+    cr_assert_not_null(found, "session not in the enumeration");
+    check(found);
+    FwpmFreeMemory0((void **)&entries);
+    cr_assert_eq(FwpmSessionDestroyEnumHandle0(engine, e), ERROR_SUCCESS);
+}
+
+static const GUID key_a = {0x11111111, 0x2222, 0x3333, {1, 2, 3, 4, 5, 6, 7, 8}};
+static const GUID key_b = {0xAAAAAAAA, 0xBBBB, 0xCCCC, {9, 8, 7, 6, 5, 4, 3, 2}};
+
+static HANDLE open_with(const FWPM_SESSION0 *s, DWORD expected)
+{
+    HANDLE h = (HANDLE)(uintptr_t)0xDEAD;
+    cr_assert_eq(FwpmEngineOpen0(NULL, RPC_C_AUTHN_WINNT, NULL, s, &h), expected,
+                 "FwpmEngineOpen0: %s", fwpm_strerror(expected));
+    return h;
+}
+
+Test(open, anonymous_session_gets_generated_v4_key)
+{
+    HANDLE h = open_session();
+    GUID keys[16];
+    size_t n = enumerate_keys(h, INFINITE, true, keys, 16);
+    cr_assert_eq(n, 1);
+    static const GUID zero;
+    cr_assert_neq(memcmp(&keys[0], &zero, sizeof(zero)), 0);
+    cr_assert_eq(keys[0].Data3 >> 12, 4, "version nibble must be 4");
+    cr_assert_eq(keys[0].Data4[0] & 0xC0, 0x80, "RFC 4122 variant");
+    close_session(h);
+}
+
+Test(open, generated_keys_are_distinct)
+{
+    enum { N = 200 };
+    HANDLE h[N];
+    for (int i = 0; i < N; i++)
+        h[i] = open_session();
+    static GUID keys[N + 1];
+    cr_assert_eq(enumerate_keys(h[0], 7, true, keys, N), N);
+    for (int i = 0; i < N; i++)
+        for (int j = i + 1; j < N; j++)
+            cr_assert_neq(memcmp(&keys[i], &keys[j], sizeof(GUID)), 0);
+    for (int i = 0; i < N; i++)
+        close_session(h[i]);
+}
+
+Test(open, server_name_must_be_null)
+{
+    HANDLE h = NULL;
+    cr_assert_eq(FwpmEngineOpen0(L"remote", RPC_C_AUTHN_WINNT, NULL, NULL, &h),
+                 ERROR_INVALID_PARAMETER);
+    cr_assert_eq(FwpmEngineOpen0(L"", RPC_C_AUTHN_WINNT, NULL, NULL, &h), ERROR_INVALID_PARAMETER);
+    cr_assert_null(h);
+    cr_assert_eq(open_sessions(), 0);
+}
+
+Test(open, authentication_services)
+{
+    HANDLE h;
+    cr_assert_eq(FwpmEngineOpen0(NULL, RPC_C_AUTHN_WINNT, NULL, NULL, &h), ERROR_SUCCESS);
+    close_session(h);
+    cr_assert_eq(FwpmEngineOpen0(NULL, RPC_C_AUTHN_DEFAULT, NULL, NULL, &h), ERROR_SUCCESS);
+    close_session(h);
+    UINT32 bad[] = {0, 1, 9, 11, 16, 0xFFFFFFFE};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        cr_assert_eq(FwpmEngineOpen0(NULL, bad[i], NULL, NULL, &h), RPC_S_UNKNOWN_AUTHN_SERVICE,
+                     "authn %u", bad[i]);
+    cr_assert_eq(open_sessions(), 0);
+}
+
+Test(open, auth_identity_is_accepted_and_ignored)
+{
+    SEC_WINNT_AUTH_IDENTITY_W id = {.User = L"alice", .UserLength = 5};
+    HANDLE h;
+    cr_assert_eq(FwpmEngineOpen0(NULL, RPC_C_AUTHN_WINNT, &id, NULL, &h), ERROR_SUCCESS);
+    close_session(h);
+}
+
+Test(open, null_engine_handle_pointer)
+{
+    cr_assert_eq(FwpmEngineOpen0(NULL, RPC_C_AUTHN_WINNT, NULL, NULL, NULL), FWP_E_NULL_POINTER);
+    cr_assert_eq(open_sessions(), 0);
+}
+
+Test(open, explicit_key_is_kept_and_duplicates_rejected)
+{
+    FWPM_SESSION0 s = {.sessionKey = key_a};
+    HANDLE a = open_with(&s, ERROR_SUCCESS);
+    HANDLE dup = (HANDLE)(uintptr_t)0xDEAD;
+    cr_assert_eq(FwpmEngineOpen0(NULL, RPC_C_AUTHN_WINNT, NULL, &s, &dup), FWP_E_ALREADY_EXISTS);
+    cr_assert_eq(dup, (HANDLE)(uintptr_t)0xDEAD, "a failed open must not write the handle");
+    cr_assert_eq(open_sessions(), 1);
+    GUID keys[4];
+    cr_assert_eq(enumerate_keys(a, 10, true, keys, 4), 1);
+    cr_assert_eq(memcmp(&keys[0], &key_a, sizeof(GUID)), 0);
+    close_session(a);
+    /* Once closed, the key is free again. */
+    HANDLE again = open_with(&s, ERROR_SUCCESS);
+    close_session(again);
+}
+
+Test(open, flags)
+{
+    FWPM_SESSION0 s = {.sessionKey = key_a, .flags = FWPM_SESSION_FLAG_DYNAMIC};
+    HANDLE h = open_with(&s, ERROR_SUCCESS);
+    close_session(h);
+    UINT32 bad[] = {0x2,
+                    0x4,
+                    0x80000000u,
+                    FWPM_SESSION_FLAG_RESERVED,
+                    FWPM_SESSION_FLAG_DYNAMIC | FWPM_SESSION_FLAG_RESERVED,
+                    0xFFFFFFFFu};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        s.flags = bad[i];
+        open_with(&s, FWP_E_INVALID_FLAGS);
+    }
+    cr_assert_eq(open_sessions(), 0);
+}
+
+static void expect_dynamic_and_timeout(const FWPM_SESSION0 *e)
+{
+    cr_assert_eq(e->flags, FWPM_SESSION_FLAG_DYNAMIC);
+    cr_assert_eq(e->txnWaitTimeoutInMSec, 1234);
+}
+
+static void expect_zero_timeout(const FWPM_SESSION0 *e)
+{
+    cr_assert_eq(e->txnWaitTimeoutInMSec, 0, "0 is kept as given (engine default)");
+    cr_assert_eq(e->flags, 0);
+}
+
+Test(open, flags_and_timeout_are_kept)
+{
+    FWPM_SESSION0 s = {
+        .sessionKey = key_a, .flags = FWPM_SESSION_FLAG_DYNAMIC, .txnWaitTimeoutInMSec = 1234};
+    HANDLE h = open_with(&s, ERROR_SUCCESS);
+    with_entry(h, &key_a, expect_dynamic_and_timeout);
+    FWPM_SESSION0 t = {.sessionKey = key_b};
+    HANDLE g = open_with(&t, ERROR_SUCCESS);
+    with_entry(h, &key_b, expect_zero_timeout);
+    close_session(h);
+    close_session(g);
+}
+
+static void expect_copied_strings(const FWPM_SESSION0 *e)
+{
+    cr_assert_not_null(e->displayData.name);
+    cr_assert_not_null(e->displayData.description);
+    cr_assert_eq(wcscmp(e->displayData.name, L"firewall agent"), 0);
+    cr_assert_eq(wcscmp(e->displayData.description, L"blocks things"), 0);
+}
+
+Test(open, display_strings_are_deep_copied)
+{
+    wchar_t *name = wcsdup(L"firewall agent");
+    wchar_t *description = wcsdup(L"blocks things");
+    FWPM_SESSION0 s = {.sessionKey = key_a, .displayData = {name, description}};
+    HANDLE h = open_with(&s, ERROR_SUCCESS);
+    /* The caller may reuse and free its buffers right away. */
+    wmemset(name, L'X', wcslen(name));
+    wmemset(description, L'Y', wcslen(description));
+    free(name);
+    free(description);
+    with_entry(h, &key_a, expect_copied_strings);
+    close_session(h);
+}
+
+static void expect_null_strings(const FWPM_SESSION0 *e)
+{
+    cr_assert_null(e->displayData.name);
+    cr_assert_null(e->displayData.description);
+}
+
+static void expect_empty_name(const FWPM_SESSION0 *e)
+{
+    cr_assert_not_null(e->displayData.name);
+    cr_assert_eq(e->displayData.name[0], 0);
+    cr_assert_null(e->displayData.description);
+}
+
+Test(open, null_and_empty_strings)
+{
+    FWPM_SESSION0 s = {.sessionKey = key_a};
+    HANDLE h = open_with(&s, ERROR_SUCCESS);
+    with_entry(h, &key_a, expect_null_strings);
+    FWPM_SESSION0 t = {.sessionKey = key_b, .displayData = {L"", NULL}};
+    HANDLE g = open_with(&t, ERROR_SUCCESS);
+    with_entry(h, &key_b, expect_empty_name);
+    close_session(h);
+    close_session(g);
+}
+
+static size_t expected_length;
+static void expect_long_name(const FWPM_SESSION0 *e)
+{
+    cr_assert_eq(wcslen(e->displayData.name), expected_length);
+    cr_assert_eq(wcslen(e->displayData.description), expected_length);
+}
+
+Test(open, string_length_limit)
+{
+    enum { LIMIT = 32767 };
+    wchar_t *text = malloc((LIMIT + 2) * sizeof(wchar_t));
+    wmemset(text, L'n', LIMIT + 1);
+    text[LIMIT] = 0;
+    FWPM_SESSION0 s = {.sessionKey = key_a, .displayData = {text, text}};
+    HANDLE h = open_with(&s, ERROR_SUCCESS);
+    expected_length = LIMIT;
+    with_entry(h, &key_a, expect_long_name);
+    close_session(h);
+
+    text[LIMIT] = L'n';
+    text[LIMIT + 1] = 0; /* 32,768 characters */
+    s.displayData.description = NULL;
+    open_with(&s, FWP_E_INVALID_PARAMETER);
+    s.displayData.name = NULL;
+    s.displayData.description = text;
+    open_with(&s, FWP_E_INVALID_PARAMETER);
+    cr_assert_eq(open_sessions(), 0);
+    free(text);
+}
+
+static void expect_identity(const FWPM_SESSION0 *e)
+{
+    cr_assert_eq(e->processId, (DWORD)getpid());
+    cr_assert_eq(e->kernelMode, FALSE);
+    const SID *sid = e->sid;
+    cr_assert_not_null(sid);
+    cr_assert_eq(sid->Revision, 1);
+    cr_assert_eq(sid->SubAuthorityCount, 2);
+    static const BYTE unix_authority[6] = {0, 0, 0, 0, 0, 22};
+    cr_assert_eq(memcmp(sid->IdentifierAuthority.Value, unix_authority, 6), 0);
+    const DWORD *sub = (const DWORD *)((const unsigned char *)sid + offsetof(SID, SubAuthority));
+    cr_assert_eq(sub[0], 1);
+    cr_assert_eq(sub[1], (DWORD)geteuid());
+
+    wchar_t expected[300];
+    struct passwd *pw = getpwuid(geteuid());
+    if (pw != NULL)
+        swprintf(expected, 300, L"%s", pw->pw_name);
+    else
+        swprintf(expected, 300, L"%u", (unsigned)geteuid());
+    cr_assert_not_null(e->username);
+    cr_assert_eq(wcscmp(e->username, expected), 0, "username %ls, expected %ls", e->username,
+                 expected);
+}
+
+Test(open, engine_fills_identity)
+{
+    /* The client's values for engine-filled fields are ignored. */
+    FWPM_SESSION0 s = {
+        .sessionKey = key_a, .processId = 1, .kernelMode = TRUE, .username = L"mallory"};
+    HANDLE h = open_with(&s, ERROR_SUCCESS);
+    with_entry(h, &key_a, expect_identity);
+    close_session(h);
+}
+
+Test(close, invalidates_the_handle)
+{
+    HANDLE h = open_session();
+    cr_assert_eq(open_sessions(), 1);
+    close_session(h);
+    cr_assert_eq(open_sessions(), 0);
+    cr_assert_eq(FwpmEngineClose0(h), ERROR_INVALID_HANDLE, "double close");
+    HANDLE e;
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(h, NULL, &e), ERROR_INVALID_HANDLE);
+}
+
+Test(close, bad_handles)
+{
+    cr_assert_eq(FwpmEngineClose0(NULL), ERROR_INVALID_HANDLE);
+    cr_assert_eq(FwpmEngineClose0((HANDLE)(uintptr_t)1), ERROR_INVALID_HANDLE);
+    cr_assert_eq(FwpmEngineClose0((HANDLE)(uintptr_t)0xFFFFFFFFFFFFFFFFu), ERROR_INVALID_HANDLE);
+    int local;
+    cr_assert_eq(FwpmEngineClose0(&local), ERROR_INVALID_HANDLE);
+    /* An enumeration handle is not an engine handle. */
+    HANDLE h = open_session();
+    HANDLE e;
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(h, NULL, &e), ERROR_SUCCESS);
+    cr_assert_eq(FwpmEngineClose0(e), ERROR_INVALID_HANDLE);
+    close_session(h);
+}
+
+Test(close, reused_slot_does_not_revive_old_handle)
+{
+    HANDLE old = open_session();
+    close_session(old);
+    HANDLE fresh = open_session(); /* most likely the same slot, next generation */
+    cr_assert_neq(old, fresh);
+    cr_assert_eq(FwpmEngineClose0(old), ERROR_INVALID_HANDLE);
+    cr_assert_eq(open_sessions(), 1, "closing the stale handle must not close the new one");
+    close_session(fresh);
+}
+
+Test(close, only_its_own_session_goes)
+{
+    FWPM_SESSION0 a = {.sessionKey = key_a}, b = {.sessionKey = key_b};
+    HANDLE ha = open_with(&a, ERROR_SUCCESS);
+    HANDLE hb = open_with(&b, ERROR_SUCCESS);
+    close_session(ha);
+    GUID keys[4];
+    cr_assert_eq(enumerate_keys(hb, 10, true, keys, 4), 1);
+    cr_assert_eq(memcmp(&keys[0], &key_b, sizeof(GUID)), 0);
+    close_session(hb);
+}
