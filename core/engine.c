@@ -12,6 +12,7 @@
 #include "epoch.h"
 #include "handles.h"
 #include "memory.h"
+#include "sanitizer.h"
 #include "sessions_table.h"
 
 #include <pthread.h>
@@ -76,7 +77,7 @@ static void writer_unlock(void)
     pthread_mutex_unlock(&engine.writer_lock);
     /* Pairs with the fence in engine_snapshot_release: either that reader's
      * trylock succeeds, or we see its flag here. */
-    atomic_thread_fence(memory_order_seq_cst);
+    full_fence();
     reclaim_if_pending();
 }
 
@@ -90,7 +91,7 @@ void engine_snapshot_release(struct snapshot *s)
     if (!snapshot_release(s))
         return;
     atomic_store_explicit(&reclaim_pending, true, memory_order_seq_cst);
-    atomic_thread_fence(memory_order_seq_cst);
+    full_fence();
     reclaim_if_pending();
 }
 

@@ -9,6 +9,7 @@
 #include "epoch.h"
 
 #include "memory.h"
+#include "sanitizer.h"
 
 #include <pthread.h>
 
@@ -20,20 +21,13 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static pthread_key_t record_key;
 static _Thread_local ck_epoch_record_t *my_record;
 
-#if defined(__SANITIZE_THREAD__)
-#define FWPM_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define FWPM_TSAN 1
-#endif
-#endif
-
 #ifdef FWPM_TSAN
 /* ThreadSanitizer cannot see ck_epoch's fences. Model the grace period for it:
  * every section end releases this token, every deferred callback acquires it. */
 void __tsan_acquire(void *addr);
 void __tsan_release(void *addr);
 static char grace_token;
+_Atomic unsigned long sanitizer_fence_word;
 static inline void tsan_section_end(void)
 {
     __tsan_release(&grace_token);
