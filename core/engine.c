@@ -188,6 +188,7 @@ void engine_reclaim(void)
 {
     writer_lock();
     snapshot_reclaim(&engine.versions);
+    sessions_table_shrink_if_empty(&engine.sessions);
     writer_unlock();
     epoch_reclaim_all();
 }

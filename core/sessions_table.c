@@ -103,9 +103,13 @@ void sessions_table_remove(struct sessions_table *t, struct session *s)
 {
     unsigned long h = CK_HS_HASH(&t->set, hash_key, &s->view.sessionKey);
     ck_hs_remove(&t->set, h, &s->view.sessionKey);
-    /* When the table empties, give the grown map back: a fresh small one
-     * replaces it and the old one is reclaimed after a grace period. A failed
-     * allocation just keeps the old map. */
+    sessions_table_shrink_if_empty(t);
+}
+
+void sessions_table_shrink_if_empty(struct sessions_table *t)
+{
+    /* A fresh small map replaces the grown one, which is reclaimed after a
+     * grace period. A failed allocation just keeps the old map. */
     if (t->grown && ck_hs_count(&t->set) == 0 && ck_hs_reset_size(&t->set, TABLE_INITIAL_SIZE))
         t->grown = false;
 }

@@ -33,6 +33,10 @@ bool sessions_table_insert(struct sessions_table *t, struct session *s);
 /* Removes s. Writer only. */
 void sessions_table_remove(struct sessions_table *t, struct session *s);
 
+/* Gives a grown map back if the table is empty (a failed attempt at the last
+ * remove is retried here). Writer only. */
+void sessions_table_shrink_if_empty(struct sessions_table *t);
+
 /* How many sessions the table holds. */
 unsigned long sessions_table_count(struct sessions_table *t);
 

@@ -1,0 +1,140 @@
+/*
+ * test_handles.c - SPEC §2 error table for handles: NULL, garbage, closed,
+ * destroyed and reused handle values get ERROR_INVALID_HANDLE, never a crash;
+ * a full handle table gives ERROR_NOT_ENOUGH_MEMORY and changes nothing.
+ */
+#include "support.h"
+
+#include "handles.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Every API call that takes handles, with these values, says "invalid". */
+static void expect_rejected(HANDLE engine_value, HANDLE enum_value, HANDLE good_engine)
+{
+    FWPM_SESSION0 **entries = NULL;
+    UINT32 n = 7;
+    HANDLE out = NULL;
+    cr_assert_eq(FwpmEngineClose0(engine_value), ERROR_INVALID_HANDLE);
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(engine_value, NULL, &out), ERROR_INVALID_HANDLE);
+    cr_assert_null(out);
+    cr_assert_eq(FwpmSessionEnum0(good_engine, enum_value, 10, &entries, &n),
+                 ERROR_INVALID_HANDLE);
+    cr_assert_eq(FwpmSessionDestroyEnumHandle0(good_engine, enum_value), ERROR_INVALID_HANDLE);
+    cr_assert_eq(FwpmSessionEnum0(engine_value, enum_value, 10, &entries, &n),
+                 ERROR_INVALID_HANDLE);
+}
+
+Test(handles, garbage_values_never_crash)
+{
+    HANDLE good = open_session();
+    HANDLE e;
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(good, NULL, &e), ERROR_SUCCESS);
+    uint64_t state = 0x0123456789ABCDEFu;
+    for (int i = 0; i < 200000; i++) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        uint64_t v = state;
+        switch (i % 4) {
+        case 1: /* right tag nibble, random rest */
+            v = (v & ~0xFull) | 0xA;
+            break;
+        case 2: /* a real handle with one bit flipped */
+            v = (uint64_t)(uintptr_t)good ^ (1ull << (i % 64));
+            break;
+        case 3: /* a real enumeration handle with one bit flipped */
+            v = (uint64_t)(uintptr_t)e ^ (1ull << (i % 64));
+            break;
+        }
+        if ((HANDLE)(uintptr_t)v == good || (HANDLE)(uintptr_t)v == e)
+            continue;
+        FWPM_SESSION0 **entries;
+        UINT32 n;
+        DWORD a = FwpmSessionEnum0(good, (HANDLE)(uintptr_t)v, 1, &entries, &n);
+        DWORD b = FwpmSessionEnum0((HANDLE)(uintptr_t)v, e, 1, &entries, &n);
+        cr_assert(a == ERROR_INVALID_HANDLE && b == ERROR_INVALID_HANDLE,
+                  "value %#llx was taken for a handle", (unsigned long long)v);
+    }
+    int local = 0;
+    expect_rejected(NULL, NULL, good);
+    expect_rejected(&local, &local, good);
+    expect_rejected((HANDLE)(uintptr_t)1, (HANDLE)(uintptr_t)2, good);
+    expect_rejected((HANDLE)(uintptr_t)-1, (HANDLE)(uintptr_t)-1, good);
+    cr_assert_eq(FwpmSessionDestroyEnumHandle0(good, e), ERROR_SUCCESS);
+    close_session(good);
+}
+
+Test(handles, kinds_are_not_interchangeable)
+{
+    HANDLE good = open_session();
+    HANDLE e;
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(good, NULL, &e), ERROR_SUCCESS);
+    expect_rejected(e, good, good);
+    cr_assert_eq(FwpmSessionDestroyEnumHandle0(good, e), ERROR_SUCCESS);
+    close_session(good);
+}
+
+Test(handles, destroyed_and_reused_values_stay_invalid)
+{
+    HANDLE good = open_session();
+    HANDLE old;
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(good, NULL, &old), ERROR_SUCCESS);
+    cr_assert_eq(FwpmSessionDestroyEnumHandle0(good, old), ERROR_SUCCESS);
+    for (int i = 0; i < 1000; i++) {
+        HANDLE fresh;
+        cr_assert_eq(FwpmSessionCreateEnumHandle0(good, NULL, &fresh), ERROR_SUCCESS);
+        cr_assert_neq(fresh, old);
+        expect_rejected(old, old, good);
+        cr_assert_eq(FwpmSessionDestroyEnumHandle0(good, fresh), ERROR_SUCCESS);
+    }
+    HANDLE closed = open_session();
+    close_session(closed);
+    for (int i = 0; i < 100; i++) {
+        HANDLE h = open_session();
+        cr_assert_neq(h, closed);
+        expect_rejected(closed, old, good);
+        close_session(h);
+    }
+    close_session(good);
+}
+
+Test(handles, full_table_gives_not_enough_memory)
+{
+    HANDLE first = open_session(); /* the engine is set up with its first segment */
+    handles_set_limit(1); /* no growth beyond what exists */
+    enum { MAX = 100000 };
+    HANDLE *h = malloc(MAX * sizeof(HANDLE));
+    size_t opened = 0;
+    DWORD status = ERROR_SUCCESS;
+    while (opened < MAX) {
+        HANDLE out = (HANDLE)(uintptr_t)0x55;
+        status = FwpmEngineOpen0(NULL, RPC_C_AUTHN_WINNT, NULL, NULL, &out);
+        if (status != ERROR_SUCCESS) {
+            cr_assert_eq(out, (HANDLE)(uintptr_t)0x55, "failed open wrote the handle");
+            break;
+        }
+        h[opened++] = out;
+    }
+    cr_assert_eq(status, ERROR_NOT_ENOUGH_MEMORY, "%s", fwpm_strerror(status));
+    cr_assert_gt(opened, 1000);
+    FWPM_MEMORY_STATS0 st;
+    fwpm_memory_stats(&st);
+    cr_assert_eq(st.openSessions, opened + 1, "a failed open left a session behind");
+    /* Enumeration handles hit the same limit. */
+    HANDLE e;
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(first, NULL, &e), ERROR_NOT_ENOUGH_MEMORY);
+    /* Freeing one slot makes room again. */
+    close_session(h[--opened]);
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(first, NULL, &e), ERROR_SUCCESS);
+    cr_assert_eq(FwpmSessionDestroyEnumHandle0(first, e), ERROR_SUCCESS);
+    handles_set_limit(0);
+    HANDLE more = open_session();
+    close_session(more);
+    while (opened > 0)
+        close_session(h[--opened]);
+    free(h);
+    close_session(first);
+}
