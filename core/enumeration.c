@@ -11,10 +11,14 @@
 #include <string.h>
 
 struct enumeration {
+    /* The handle's own reference, plus one per returned array not yet freed.
+     * Arrays pin the enumeration (a line only its pagers touch), and it pins
+     * the version (a line every handle of the version shares). */
+    _Atomic uint64_t refs;
+    _Atomic uint64_t cursor; /* next position to hand out */
     HANDLE handle;
     struct session *owner;
-    struct snapshot *snapshot;       /* one reference, dropped by teardown */
-    _Atomic uint64_t cursor;         /* next position to hand out */
+    struct snapshot *snapshot;       /* one reference, dropped with the last ref */
     struct enumeration *prev, *next; /* owner's list, under owner->enum_lock */
     epoch_entry retire;
 };
@@ -22,7 +26,7 @@ struct enumeration {
 /* What precedes every returned array. */
 struct page_header {
     uint64_t magic;
-    struct snapshot *snapshot; /* the reference that keeps the entries alive */
+    struct enumeration *source; /* the reference that keeps the entries alive */
     size_t bytes;
 };
 
@@ -35,11 +39,28 @@ static void enumeration_free_deferred(epoch_entry *entry)
     memory_free(en, sizeof(*en), MEMORY_DATA);
 }
 
-/* After its handle was removed: drop the snapshot now (pages in flight hold
- * their own reference), free the object after a grace period (they may still
- * be reading it). */
-static void teardown(struct enumeration *en)
+/* Takes a reference for a new array, unless the last one is already gone
+ * (the handle was destroyed and every array freed). Inside a section. */
+static bool enumeration_try_hold(struct enumeration *en)
 {
+    uint64_t refs = atomic_load_explicit(&en->refs, memory_order_relaxed);
+    while (refs != 0) {
+        /* Relaxed: the section keeps en's memory; the version it points to
+         * is immutable and was published before en's handle. */
+        if (atomic_compare_exchange_weak_explicit(&en->refs, &refs, refs + 1, memory_order_relaxed,
+                                                  memory_order_relaxed))
+            return true;
+    }
+    return false;
+}
+
+/* Drops a reference. The last one drops the version, and frees the object
+ * after a grace period (a page may still be reading it). */
+static void enumeration_release(struct enumeration *en)
+{
+    /* Acq_rel: every holder's reads happen before the teardown. */
+    if (atomic_fetch_sub_explicit(&en->refs, 1, memory_order_acq_rel) != 1)
+        return;
     engine_snapshot_release(en->snapshot);
     epoch_retire(&en->retire, enumeration_free_deferred);
 }
@@ -75,6 +96,7 @@ DWORD enumeration_create(struct session *owner, HANDLE *enum_handle)
     }
     en->handle = h;
     en->owner = owner;
+    atomic_init(&en->refs, 1);
     atomic_init(&en->cursor, 0);
     /* The instant of the snapshot: O(1), shared with every handle taken
      * while the set does not change. */
@@ -91,7 +113,7 @@ DWORD enumeration_create(struct session *owner, HANDLE *enum_handle)
         /* The session closed while we worked: as if it closed before. */
         engine_snapshot_release(en->snapshot);
         handles_cancel(h);
-        memory_free(en, sizeof(*en), MEMORY_DATA);
+        memory_free(en, sizeof(*en), MEMORY_DATA); /* never published */
         return ERROR_INVALID_HANDLE;
     }
     *enum_handle = h;
@@ -157,11 +179,11 @@ DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 reques
     DWORD status = resolve(caller, enum_handle, &en);
     if (status != ERROR_SUCCESS)
         return status;
-    /* Our own reference for the array; fails only if the handle was
-     * destroyed meanwhile and nothing else holds the version. */
-    struct snapshot *version = en->snapshot;
-    if (!snapshot_try_hold(version))
+    /* A reference for the array; fails only if the handle was destroyed
+     * meanwhile and every array of it freed. */
+    if (!enumeration_try_hold(en))
         return ERROR_INVALID_HANDLE;
+    struct snapshot *version = en->snapshot;
 
     size_t size = snapshot_size(version);
     uint64_t cursor = atomic_load_explicit(&en->cursor, memory_order_relaxed);
@@ -175,7 +197,7 @@ DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 reques
          * claim so that a failure moves no cursor. */
         page = page_alloc(want);
         if (page == NULL) {
-            engine_snapshot_release(version);
+            enumeration_release(en);
             return ERROR_NOT_ENOUGH_MEMORY;
         }
         got = claim(en, size, want, &start);
@@ -183,13 +205,13 @@ DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 reques
     if (got == 0) {
         if (page != NULL)
             page_free(page);
-        engine_snapshot_release(version);
+        enumeration_release(en);
         *entries = NULL;
         *returned = 0;
         return ERROR_SUCCESS;
     }
     snapshot_copy(version, (size_t)start, got, page_entries(page));
-    page->snapshot = version;
+    page->source = en;
     *entries = page_entries(page);
     *returned = (UINT32)got;
     return ERROR_SUCCESS;
@@ -208,7 +230,7 @@ DWORD enumeration_destroy(struct session *caller, HANDLE enum_handle)
     pthread_mutex_unlock(&caller->enum_lock);
     if (!mine)
         return ERROR_INVALID_HANDLE; /* a racing destroy or close won */
-    teardown(en);
+    enumeration_release(en);
     return ERROR_SUCCESS;
 }
 
@@ -224,7 +246,7 @@ void enumeration_destroy_all(struct session *s)
     while (list != NULL) {
         struct enumeration *en = list;
         list = en->next;
-        teardown(en);
+        enumeration_release(en);
     }
 }
 
@@ -236,7 +258,7 @@ void enumeration_free_page(void **p)
     *p = NULL;
     if (page->magic != PAGE_MAGIC)
         return; /* not an array of ours, or freed already */
-    struct snapshot *version = page->snapshot;
+    struct enumeration *source = page->source;
     page_free(page);
-    engine_snapshot_release(version);
+    enumeration_release(source);
 }

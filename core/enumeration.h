@@ -8,9 +8,9 @@
  * and copies the entry pointers out of the immutable version without a lock.
  *
  * A page is returned as an array of FWPM_SESSION0 pointers preceded by a
- * hidden header that holds a reference to the version, so the entries stay
- * valid until the array is freed, whatever happens to the handle or the
- * sessions meanwhile.
+ * hidden header that holds a reference to the enumeration, which holds the
+ * version, so the entries stay valid until the array is freed, whatever
+ * happens to the handle or the sessions meanwhile.
  *
  * All functions except enumeration_free_page run inside an epoch section.
  */

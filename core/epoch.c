@@ -17,6 +17,9 @@ static ck_epoch_t global_epoch;
 /* Deferred frees queue here; only the holder of retire_lock touches it. */
 static ck_epoch_record_t retire_record;
 static pthread_mutex_t retire_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Objects retired since the last poll (under retire_lock). */
+static unsigned retired_since_poll;
+#define RETIRE_POLL_BATCH 32u
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static pthread_key_t record_key;
 static _Thread_local ck_epoch_record_t *my_record;
@@ -97,8 +100,12 @@ void epoch_retire(epoch_entry *entry, epoch_callback *callback)
     entry->callback = callback;
     pthread_mutex_lock(&retire_lock);
     ck_epoch_call(&retire_record, &entry->ck, run_deferred);
-    /* Non-blocking: runs the callbacks whose grace period has already passed. */
-    ck_epoch_poll(&retire_record);
+    /* Non-blocking: runs the callbacks whose grace period has already passed.
+     * A poll scans every thread's record, so do it once per batch. */
+    if (++retired_since_poll >= RETIRE_POLL_BATCH) {
+        retired_since_poll = 0;
+        ck_epoch_poll(&retire_record);
+    }
     pthread_mutex_unlock(&retire_lock);
 }
 

@@ -1,9 +1,8 @@
 /*
  * identity.c - process id, Unix-user SID, and account names.
  *
- * Looking a name up in the password database can take microseconds (NSS), so
- * the last uid's name is cached; the cache is guarded by a mutex because the
- * lookup is rare and the copy is short.
+ * All of it is looked up once (see identity.h): the password database goes
+ * through NSS, and getpid/geteuid are system calls.
  */
 #include "identity.h"
 
@@ -14,11 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static pthread_mutex_t name_cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static int name_cache_valid;
-static uid_t name_cache_uid;
-static size_t name_cache_length;
-static wchar_t name_cache[IDENTITY_NAME_MAX + 1];
+static pthread_once_t identity_once = PTHREAD_ONCE_INIT;
+static struct identity cached;
 
 /* Decodes UTF-8 into wide characters; malformed bytes become U+FFFD.
  * Returns the number of characters written (at most max), or SIZE_MAX when
@@ -75,19 +71,24 @@ static size_t lookup_account_name(uid_t uid, wchar_t *out)
     return n;
 }
 
-void identity_of_caller(struct identity *out)
+/* In the child after fork(): same user, new process id. */
+static void identity_after_fork(void)
 {
-    out->process_id = (DWORD)getpid();
-    out->uid = geteuid();
-    pthread_mutex_lock(&name_cache_lock);
-    if (!name_cache_valid || name_cache_uid != out->uid) {
-        name_cache_length = lookup_account_name(out->uid, name_cache);
-        name_cache_uid = out->uid;
-        name_cache_valid = 1;
-    }
-    out->name_length = name_cache_length;
-    memcpy(out->name, name_cache, (name_cache_length + 1) * sizeof(wchar_t));
-    pthread_mutex_unlock(&name_cache_lock);
+    cached.process_id = (DWORD)getpid();
+}
+
+static void identity_init(void)
+{
+    cached.process_id = (DWORD)getpid();
+    cached.uid = geteuid();
+    cached.name_length = lookup_account_name(cached.uid, cached.name);
+    pthread_atfork(NULL, NULL, identity_after_fork);
+}
+
+const struct identity *identity_of_caller(void)
+{
+    pthread_once(&identity_once, identity_init);
+    return &cached;
 }
 
 void identity_write_sid(SID *sid, uid_t uid)

@@ -26,8 +26,12 @@ struct identity {
     wchar_t name[IDENTITY_NAME_MAX + 1]; /* NUL-terminated */
 };
 
-/* Fills *out with the calling process's and user's identity. */
-void identity_of_caller(struct identity *out);
+/* The calling process's identity. It is read once per process (system calls
+ * cost a microsecond each on some virtual machines, more than a whole open)
+ * and again in a child after fork(). A process that changes its effective
+ * uid later keeps reporting the uid it had at its first open. The result
+ * stays valid and unchanged for the life of the process. */
+const struct identity *identity_of_caller(void);
 
 /* Writes the S-1-22-1-<uid> SID into sid (IDENTITY_SID_BYTES bytes). */
 void identity_write_sid(SID *sid, uid_t uid);

@@ -97,12 +97,27 @@ static struct counter_slot *slot_for_this_thread(void)
     return slot;
 }
 
-static void count(enum memory_kind kind, int64_t bytes, int64_t blocks)
+static void count_slow(enum memory_kind kind, int64_t bytes, int64_t blocks)
 {
     struct counter_slot *slot = slot_for_this_thread();
     if (slot == NULL) {
         atomic_fetch_add_explicit(&retired_bytes[kind], bytes, memory_order_relaxed);
         atomic_fetch_add_explicit(&retired_blocks[kind], blocks, memory_order_relaxed);
+        return;
+    }
+    atomic_store_explicit(&slot->bytes[kind],
+                          atomic_load_explicit(&slot->bytes[kind], memory_order_relaxed) + bytes,
+                          memory_order_relaxed);
+    atomic_store_explicit(&slot->blocks[kind],
+                          atomic_load_explicit(&slot->blocks[kind], memory_order_relaxed) + blocks,
+                          memory_order_relaxed);
+}
+
+static inline void count(enum memory_kind kind, int64_t bytes, int64_t blocks)
+{
+    struct counter_slot *slot = my_slot;
+    if (__builtin_expect(slot == NULL, 0)) {
+        count_slow(kind, bytes, blocks);
         return;
     }
     /* Single writer per slot: a plain add, published with a relaxed store. */
@@ -116,11 +131,9 @@ static void count(enum memory_kind kind, int64_t bytes, int64_t blocks)
 
 #ifdef FWPM_FAULT_INJECTION
 static _Atomic uint64_t fail_countdown; /* 0: disarmed */
-static _Atomic uint64_t attempts;
 
-static bool injected_failure(void)
+static bool injected_failure_armed(void)
 {
-    atomic_fetch_add_explicit(&attempts, 1, memory_order_relaxed);
     uint64_t left = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
     while (left != 0) {
         if (atomic_compare_exchange_weak_explicit(&fail_countdown, &left, left - 1,
@@ -130,14 +143,17 @@ static bool injected_failure(void)
     return false;
 }
 
+/* One relaxed load when disarmed: cheap enough to leave in every build. */
+static inline bool injected_failure(void)
+{
+    if (__builtin_expect(atomic_load_explicit(&fail_countdown, memory_order_relaxed) == 0, 1))
+        return false;
+    return injected_failure_armed();
+}
+
 void memory_fail_nth(uint64_t n)
 {
     atomic_store_explicit(&fail_countdown, n, memory_order_relaxed);
-}
-
-uint64_t memory_attempts(void)
-{
-    return atomic_load_explicit(&attempts, memory_order_relaxed);
 }
 #else
 static inline bool injected_failure(void)
@@ -148,11 +164,6 @@ static inline bool injected_failure(void)
 void memory_fail_nth(uint64_t n)
 {
     (void)n;
-}
-
-uint64_t memory_attempts(void)
-{
-    return 0;
 }
 #endif
 

@@ -49,7 +49,4 @@ void memory_totals(struct memory_totals *out);
  * without effect in builds without FWPM_FAULT_INJECTION. */
 void memory_fail_nth(uint64_t n);
 
-/* Test builds: how many allocations have been attempted so far. */
-uint64_t memory_attempts(void);
-
 #endif /* FWPM_CORE_MEMORY_H */
