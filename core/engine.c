@@ -25,16 +25,13 @@ static struct engine {
 } engine = {.writer_lock = PTHREAD_MUTEX_INITIALIZER};
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic bool initialized;
+_Atomic bool engine_initialized;
 static _Atomic bool reclaim_pending;
 
-bool engine_ready(void)
+bool engine_initialize(void)
 {
-    /* Acquire: pairs with the release below; the engine's state is visible. */
-    if (atomic_load_explicit(&initialized, memory_order_acquire))
-        return true;
     pthread_mutex_lock(&init_lock);
-    bool ok = atomic_load_explicit(&initialized, memory_order_relaxed);
+    bool ok = atomic_load_explicit(&engine_initialized, memory_order_relaxed);
     if (!ok && snapshot_store_init(&engine.versions)) {
         ok = sessions_table_init(&engine.sessions);
         if (ok) {
@@ -43,7 +40,7 @@ bool engine_ready(void)
             HANDLE h = handles_reserve(HANDLE_KIND_ENGINE);
             if (h != NULL)
                 handles_cancel(h);
-            atomic_store_explicit(&initialized, true, memory_order_release);
+            atomic_store_explicit(&engine_initialized, true, memory_order_release);
         } else {
             /* Only the empty version was made: give it back. */
             struct snapshot *empty =

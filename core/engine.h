@@ -16,10 +16,23 @@
 #include "session.h"
 #include "snapshot.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
-/* Sets the engine up on first use; false when out of memory (try again later). */
-bool engine_ready(void);
+/* Set once the engine is up (release; read with acquire). */
+extern _Atomic bool engine_initialized;
+
+/* Sets the engine up; false when out of memory (try again later). */
+bool engine_initialize(void);
+
+/* Sets the engine up on first use; false when out of memory. */
+static inline bool engine_ready(void)
+{
+    /* Acquire: pairs with the release in engine_initialize. */
+    if (__builtin_expect(atomic_load_explicit(&engine_initialized, memory_order_acquire), 1))
+        return true;
+    return engine_initialize();
+}
 
 /* Opens a session: FwpmEngineOpen0 after its argument checks. */
 DWORD engine_open_session(const FWPM_SESSION0 *requested, HANDLE *engine_handle);

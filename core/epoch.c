@@ -22,7 +22,7 @@ static unsigned retired_since_poll;
 #define RETIRE_POLL_BATCH 32u
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static pthread_key_t record_key;
-static _Thread_local ck_epoch_record_t *my_record;
+_Thread_local ck_epoch_record_t *epoch_thread_record;
 
 #ifdef FWPM_TSAN
 /* ThreadSanitizer cannot see ck_epoch's fences. Model the grace period for it:
@@ -67,16 +67,14 @@ static ck_epoch_record_t *record_new(void)
     return r;
 }
 
-ck_epoch_record_t *epoch_record_for_thread(void)
+ck_epoch_record_t *epoch_register_thread(void)
 {
-    if (my_record != NULL)
-        return my_record;
     pthread_once(&init_once, epoch_init);
     ck_epoch_record_t *r = record_new();
     if (r == NULL)
         return NULL;
     pthread_setspecific(record_key, r);
-    my_record = r;
+    epoch_thread_record = r;
     return r;
 }
 

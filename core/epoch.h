@@ -26,13 +26,18 @@ struct epoch_entry {
     epoch_callback *callback;
 };
 
-/* This thread's epoch record, registered on first use; NULL when out of memory. */
-ck_epoch_record_t *epoch_record_for_thread(void);
+/* This thread's epoch record once registered (only this thread touches it). */
+extern _Thread_local ck_epoch_record_t *epoch_thread_record;
+
+/* Registers this thread's record; NULL when out of memory. */
+ck_epoch_record_t *epoch_register_thread(void);
 
 /* Enters a read-side section; false (and no section) when out of memory. */
 static inline bool epoch_enter(ck_epoch_record_t **record)
 {
-    ck_epoch_record_t *r = epoch_record_for_thread();
+    ck_epoch_record_t *r = epoch_thread_record;
+    if (__builtin_expect(r == NULL, 0))
+        r = epoch_register_thread();
     if (r == NULL)
         return false;
     ck_epoch_begin(r, NULL);
