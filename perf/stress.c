@@ -407,10 +407,16 @@ static enum inject take_injection(struct worker *w, bool complete, const struct 
     return w->run->opt.inject;
 }
 
+/* The array --inject leak-page never frees: kept reachable so that leak
+ * checkers (LeakSanitizer) do not report the deliberate leak. */
+static void *_Atomic deliberately_leaked;
+
 /* Frees every held array (timed, by the calling worker); with leak set,
  * "forgets" the first one. */
 static void pages_free(struct worker *w, struct page_list *p, bool leak)
 {
+    if (leak && p->n > 0)
+        atomic_store_explicit(&deliberately_leaked, p->arrays[0], memory_order_relaxed);
     for (size_t i = leak ? 1 : 0; i < p->n; i++) {
         void *array = p->arrays[i];
         uint64_t t = now_ns();
