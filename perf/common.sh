@@ -8,6 +8,7 @@ FWPM_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FWPM_PERF_BUILD=${FWPM_PERF_BUILD:-$FWPM_REPO/build-perf}
 FWPM_STRESS=$FWPM_PERF_BUILD/perf/fwpm-stress
 FWPM_STATIC_LIB=$FWPM_PERF_BUILD/core/libfwpm.a
+FWPM_BUILD_LOG=$FWPM_PERF_BUILD/perf-scripts-build.log
 
 say() { printf '%s: %s\n' "$FWPM_TOOL" "$*" >&2; }
 die() { say "$@"; exit 1; }
@@ -18,6 +19,7 @@ fwpm_build_stress() {
     if [[ -x $FWPM_STRESS && ${FWPM_PERF_REBUILD:-1} == 0 ]]; then
         return 0
     fi
+    mkdir -p "$FWPM_PERF_BUILD"
     if [[ ! -f $FWPM_PERF_BUILD/CMakeCache.txt ]]; then
         say "configuring a profiling build in $FWPM_PERF_BUILD (RelWithDebInfo, frame pointers)"
         cmake -S "$FWPM_REPO" -B "$FWPM_PERF_BUILD" \
@@ -25,15 +27,15 @@ fwpm_build_stress() {
             -DCMAKE_C_FLAGS="-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer" \
             -DCMAKE_CXX_FLAGS="-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer" \
             -DFWPM_BUILD_TESTS=OFF -DFWPM_BUILD_BENCH=OFF -DFWPM_BUILD_EXAMPLES=OFF \
-            >"$FWPM_PERF_BUILD.log" 2>&1 ||
-            { cat "$FWPM_PERF_BUILD.log" >&2; die "cmake configure failed"; }
+            >"$FWPM_BUILD_LOG" 2>&1 ||
+            { cat "$FWPM_BUILD_LOG" >&2; die "cmake configure failed"; }
     fi
     if ! cmake --build "$FWPM_PERF_BUILD" --target fwpm-stress fwpm -j "$(nproc)" \
-        >"$FWPM_PERF_BUILD.log" 2>&1; then
+        >"$FWPM_BUILD_LOG" 2>&1; then
         if [[ -x $FWPM_STRESS ]]; then
-            say "warning: the build failed (see $FWPM_PERF_BUILD.log); using the existing $FWPM_STRESS"
+            say "warning: the build failed (see $FWPM_BUILD_LOG); using the existing $FWPM_STRESS"
         else
-            cat "$FWPM_PERF_BUILD.log" >&2
+            cat "$FWPM_BUILD_LOG" >&2
             die "building fwpm-stress failed"
         fi
     fi
