@@ -52,15 +52,22 @@ bool engine_initialize(void)
     return ok;
 }
 
-/* Runs pending reclamation if the writer lock is free (never waits for it). */
+/* Runs pending reclamation if the writer lock is free (never waits for it).
+ * Only the unlinking happens under the lock; the frees come after. */
 static void reclaim_if_pending(void)
 {
-    while (atomic_load_explicit(&reclaim_pending, memory_order_seq_cst) &&
-           pthread_mutex_trylock(&engine.writer_lock) == 0) {
+    for (;;) {
+        if (!atomic_load_explicit(&reclaim_pending, memory_order_seq_cst))
+            return;
+        if (pthread_mutex_trylock(&engine.writer_lock) != 0)
+            return; /* the holder sees the flag after it unlocks */
         /* Clear before scanning: a release during the scan raises it again. */
         atomic_store_explicit(&reclaim_pending, false, memory_order_seq_cst);
-        snapshot_reclaim(&engine.versions);
+        struct snapshot *dead = snapshot_reclaim(&engine.versions);
         pthread_mutex_unlock(&engine.writer_lock);
+        /* Pairs with the fence in engine_snapshot_release, as in writer_unlock. */
+        full_fence();
+        snapshot_free_reclaimed(&engine.versions, dead);
     }
 }
 
@@ -83,13 +90,25 @@ struct snapshot *engine_snapshot_acquire(void)
     return snapshot_acquire(&engine.versions);
 }
 
+/* After the last reference of a superseded version went. */
+static void mark_reclaim_pending(void)
+{
+    atomic_store_explicit(&reclaim_pending, true, memory_order_seq_cst);
+    full_fence();
+}
+
 void engine_snapshot_release(struct snapshot *s)
 {
     if (!snapshot_release(s))
         return;
-    atomic_store_explicit(&reclaim_pending, true, memory_order_seq_cst);
-    full_fence();
+    mark_reclaim_pending();
     reclaim_if_pending();
+}
+
+void engine_snapshot_release_lazily(struct snapshot *s)
+{
+    if (snapshot_release(s))
+        mark_reclaim_pending();
 }
 
 struct session *engine_session_of(HANDLE engine_handle)
@@ -184,8 +203,10 @@ void engine_memory_stats(FWPM_MEMORY_STATS0 *stats)
 void engine_reclaim(void)
 {
     writer_lock();
-    snapshot_reclaim(&engine.versions);
+    atomic_store_explicit(&reclaim_pending, false, memory_order_seq_cst);
+    struct snapshot *dead = snapshot_reclaim(&engine.versions);
     sessions_table_shrink_if_empty(&engine.sessions);
     writer_unlock();
+    snapshot_free_reclaimed(&engine.versions, dead);
     epoch_reclaim_all();
 }

@@ -48,8 +48,16 @@ struct session *engine_session_of(HANDLE engine_handle);
 /* A reference to the current version of the set. Inside a section. */
 struct snapshot *engine_snapshot_acquire(void);
 
-/* Drops a reference taken with engine_snapshot_acquire or snapshot_try_hold. */
+/* Drops a reference taken with engine_snapshot_acquire. If it was the last
+ * one of a superseded version, frees what only that version kept, provided
+ * the writer lock is free (it never waits for it; the lock's holder does the
+ * work otherwise). */
 void engine_snapshot_release(struct snapshot *s);
+
+/* Drops a reference; if it was the last one of a superseded version, leaves
+ * the freeing to the next writer or reclaim. Takes no lock at all (the page
+ * path uses it). */
+void engine_snapshot_release_lazily(struct snapshot *s);
 
 /* Memory and population figures. */
 void engine_memory_stats(FWPM_MEMORY_STATS0 *stats);

@@ -54,14 +54,22 @@ static bool enumeration_try_hold(struct enumeration *en)
     return false;
 }
 
+enum release_mode {
+    RELEASE_RECLAIM, /* may free a dead version's memory (never waits) */
+    RELEASE_LAZILY,  /* takes no lock at all: the page path */
+};
+
 /* Drops a reference. The last one drops the version, and frees the object
  * after a grace period (a page may still be reading it). */
-static void enumeration_release(struct enumeration *en)
+static void enumeration_release(struct enumeration *en, enum release_mode mode)
 {
     /* Acq_rel: every holder's reads happen before the teardown. */
     if (atomic_fetch_sub_explicit(&en->refs, 1, memory_order_acq_rel) != 1)
         return;
-    engine_snapshot_release(en->snapshot);
+    if (mode == RELEASE_LAZILY)
+        engine_snapshot_release_lazily(en->snapshot);
+    else
+        engine_snapshot_release(en->snapshot);
     epoch_retire(&en->retire, enumeration_free_deferred);
 }
 
@@ -150,7 +158,7 @@ static FWPM_SESSION0 **page_entries(struct page_header *page)
 
 static void page_free(struct page_header *page)
 {
-    page->magic = 0; /* a second free of the same array is ignored */
+    page->magic = 0; /* best effort against misuse: freeing twice is undefined */
     memory_free(page, page->bytes, MEMORY_DATA);
 }
 
@@ -197,7 +205,7 @@ DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 reques
          * claim so that a failure moves no cursor. */
         page = page_alloc(want);
         if (page == NULL) {
-            enumeration_release(en);
+            enumeration_release(en, RELEASE_LAZILY);
             return ERROR_NOT_ENOUGH_MEMORY;
         }
         got = claim(en, size, want, &start);
@@ -205,7 +213,7 @@ DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 reques
     if (got == 0) {
         if (page != NULL)
             page_free(page);
-        enumeration_release(en);
+        enumeration_release(en, RELEASE_LAZILY);
         *entries = NULL;
         *returned = 0;
         return ERROR_SUCCESS;
@@ -230,7 +238,7 @@ DWORD enumeration_destroy(struct session *caller, HANDLE enum_handle)
     pthread_mutex_unlock(&caller->enum_lock);
     if (!mine)
         return ERROR_INVALID_HANDLE; /* a racing destroy or close won */
-    enumeration_release(en);
+    enumeration_release(en, RELEASE_RECLAIM);
     return ERROR_SUCCESS;
 }
 
@@ -246,7 +254,7 @@ void enumeration_destroy_all(struct session *s)
     while (list != NULL) {
         struct enumeration *en = list;
         list = en->next;
-        enumeration_release(en);
+        enumeration_release(en, RELEASE_RECLAIM);
     }
 }
 
@@ -257,8 +265,8 @@ void enumeration_free_page(void **p)
     struct page_header *page = (struct page_header *)*p - 1;
     *p = NULL;
     if (page->magic != PAGE_MAGIC)
-        return; /* not an array of ours, or freed already */
+        return; /* not an array of ours: a caller bug, not worth a crash */
     struct enumeration *source = page->source;
     page_free(page);
-    enumeration_release(source);
+    enumeration_release(source, RELEASE_RECLAIM);
 }

@@ -1,6 +1,13 @@
 /*
  * epoch.c - one global ck_epoch domain: per-thread reader records, and one
- * shared "retire" record, guarded by a mutex, on which deferred frees queue.
+ * "retire" record on which deferred frees queue.
+ *
+ * Retiring is lock-free: an entry is pushed on the `incoming` stack, and
+ * whoever gets retire_lock with a trylock moves the stack onto the retire
+ * record (ck_epoch_call) and now and then polls it. Nobody ever waits for a
+ * grace period while holding retire_lock, so holding it is always short.
+ * An entry queued later than it was retired only waits longer: its grace
+ * period starts from the queueing, after the object was unlinked.
  *
  * Reader records never get callbacks, so a thread can unregister its record
  * at exit without losing work (ck_epoch_unregister drops pending callbacks);
@@ -12,14 +19,19 @@
 #include "sanitizer.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
 
 static ck_epoch_t global_epoch;
 /* Deferred frees queue here; only the holder of retire_lock touches it. */
 static ck_epoch_record_t retire_record;
 static pthread_mutex_t retire_lock = PTHREAD_MUTEX_INITIALIZER;
-/* Objects retired since the last poll (under retire_lock). */
-static unsigned retired_since_poll;
+/* Entries moved onto the record since the last poll (under retire_lock). */
+static unsigned queued_since_poll;
 #define RETIRE_POLL_BATCH 32u
+/* Retired entries not yet on the record: a lock-free LIFO. */
+static _Atomic(epoch_entry *) incoming;
+
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static pthread_key_t record_key;
 _Thread_local ck_epoch_record_t *epoch_thread_record;
@@ -46,6 +58,7 @@ static inline void tsan_before_callback(void) {}
 
 static void record_release(void *arg)
 {
+    epoch_thread_record = NULL; /* a later destructor's call registers anew */
     ck_epoch_unregister(arg);
 }
 
@@ -92,25 +105,72 @@ static void run_deferred(ck_epoch_entry_t *ck)
     entry->callback(entry);
 }
 
+/* Under retire_lock: moves the incoming entries onto the retire record. */
+static void queue_incoming(void)
+{
+    /* Acquire: pairs with the release pushes; the entries' fields are seen. */
+    epoch_entry *list = atomic_exchange_explicit(&incoming, NULL, memory_order_acquire);
+    while (list != NULL) {
+        epoch_entry *entry = list;
+        list = entry->next;
+        ck_epoch_call(&retire_record, &entry->ck, run_deferred);
+        queued_since_poll++;
+    }
+}
+
 void epoch_retire(epoch_entry *entry, epoch_callback *callback)
 {
     pthread_once(&init_once, epoch_init);
     entry->callback = callback;
-    pthread_mutex_lock(&retire_lock);
-    ck_epoch_call(&retire_record, &entry->ck, run_deferred);
-    /* Non-blocking: runs the callbacks whose grace period has already passed.
-     * A poll scans every thread's record, so do it once per batch. */
-    if (++retired_since_poll >= RETIRE_POLL_BATCH) {
-        retired_since_poll = 0;
+    epoch_entry *head = atomic_load_explicit(&incoming, memory_order_relaxed);
+    do {
+        entry->next = head;
+        /* Release: the entry's fields are written before it can be taken. */
+    } while (!atomic_compare_exchange_weak_explicit(&incoming, &head, entry, memory_order_release,
+                                                    memory_order_relaxed));
+    if (pthread_mutex_trylock(&retire_lock) != 0)
+        return; /* somebody is queueing: ours goes with the next batch */
+    queue_incoming();
+    /* A poll scans every thread's record and never waits: once per batch. */
+    if (queued_since_poll >= RETIRE_POLL_BATCH) {
+        queued_since_poll = 0;
         ck_epoch_poll(&retire_record);
     }
     pthread_mutex_unlock(&retire_lock);
 }
 
+/* Under retire_lock: takes every entry off the retire record, whatever its
+ * epoch, as one list (linked through the stack entries). */
+static ck_stack_entry_t *take_all_queued(void)
+{
+    ck_stack_entry_t *all = NULL;
+    for (unsigned i = 0; i < CK_EPOCH_LENGTH; i++) {
+        ck_stack_entry_t *cursor = CK_STACK_FIRST(&retire_record.pending[i]);
+        ck_stack_init(&retire_record.pending[i]);
+        while (cursor != NULL) {
+            ck_stack_entry_t *next = CK_STACK_NEXT(cursor);
+            cursor->next = all;
+            all = cursor;
+            cursor = next;
+            retire_record.n_pending--;
+        }
+    }
+    return all;
+}
+
 void epoch_reclaim_all(void)
 {
     pthread_once(&init_once, epoch_init);
-    pthread_mutex_lock(&retire_lock);
-    ck_epoch_barrier(&retire_record);
+    pthread_mutex_lock(&retire_lock); /* short: holders never wait inside */
+    queue_incoming();
+    ck_stack_entry_t *all = take_all_queued();
     pthread_mutex_unlock(&retire_lock);
+    /* Every entry was unlinked before this point: one grace period from now
+     * covers them all. Waiting happens outside the lock. */
+    ck_epoch_synchronize_wait(&global_epoch, NULL, NULL);
+    while (all != NULL) {
+        ck_stack_entry_t *next = all->next;
+        run_deferred((ck_epoch_entry_t *)((char *)all - offsetof(ck_epoch_entry_t, stack_entry)));
+        all = next;
+    }
 }

@@ -8,8 +8,9 @@
  * (enumeration handles, returned arrays) pin memory with a reference instead.
  *
  * epoch_retire() frees an unlinked object once every section that could have
- * seen it has ended. Any thread may retire; the callback runs on whichever
- * thread next polls.
+ * seen it has ended. Any thread may retire, without ever blocking; the
+ * callback runs on whichever thread next polls. Callbacks only free memory:
+ * they must not retire anything themselves.
  */
 #ifndef FWPM_CORE_EPOCH_H
 #define FWPM_CORE_EPOCH_H
@@ -24,6 +25,7 @@ typedef void epoch_callback(epoch_entry *entry);
 struct epoch_entry {
     ck_epoch_entry_t ck;
     epoch_callback *callback;
+    struct epoch_entry *next; /* link while waiting to be queued */
 };
 
 /* This thread's epoch record once registered (only this thread touches it). */
@@ -48,11 +50,11 @@ static inline bool epoch_enter(ck_epoch_record_t **record)
 /* Leaves the section entered with epoch_enter. */
 void epoch_exit(ck_epoch_record_t *record);
 
-/* Runs callback(entry) after a grace period. Never blocks on readers. */
+/* Runs callback(entry) after a grace period. Lock-free: never blocks. */
 void epoch_retire(epoch_entry *entry, epoch_callback *callback);
 
-/* Waits for a full grace period and runs every deferred callback. The calling
- * thread must not be inside a section. */
+/* Runs every callback retired before the call, after waiting for a grace
+ * period. Blocks; the calling thread must not be inside a section. */
 void epoch_reclaim_all(void);
 
 #endif /* FWPM_CORE_EPOCH_H */

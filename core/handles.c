@@ -178,15 +178,16 @@ bool handles_remove(HANDLE h, enum handle_kind kind)
     if (!decode(h, &s, &generation, &encoded) || encoded != kind)
         return false;
     uint64_t expected = (uint64_t)generation << 8 | kind;
-    /* The next generation, unpublished; generation 0 is skipped on wrap so
-     * that the state word never returns to a value some old handle had
-     * within 2^32 uses. */
-    uint32_t next_generation = generation + 1 == 0 ? 1 : generation + 1;
-    if (!atomic_compare_exchange_strong_explicit(&s->state, &expected,
-                                                 (uint64_t)next_generation << 8,
-                                                 memory_order_acq_rel, memory_order_relaxed))
+    /* The next generation, unpublished. A slot whose generation would wrap is
+     * retired for good (state 0 matches no handle): a value it once had must
+     * never become valid again. */
+    bool wraps = generation == UINT32_MAX;
+    uint64_t next = wraps ? 0 : (uint64_t)(generation + 1) << 8;
+    if (!atomic_compare_exchange_strong_explicit(&s->state, &expected, next, memory_order_acq_rel,
+                                                 memory_order_relaxed))
         return false;
-    free_push((uint32_t)((uint64_t)(uintptr_t)h >> 8) & 0xFFFFFFu);
+    if (!wraps)
+        free_push((uint32_t)((uint64_t)(uintptr_t)h >> 8) & 0xFFFFFFu);
     return true;
 }
 

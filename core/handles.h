@@ -5,8 +5,8 @@
  * object, plus a tag; nothing is dereferenced before the value has been
  * checked against the table, so NULL, garbage, stale (closed, destroyed) and
  * reused values are all recognised and rejected. Destroying a handle bumps
- * its slot's generation, so the value never becomes valid again (until the
- * 32-bit generation wraps).
+ * its slot's generation, so the value never becomes valid again (a slot
+ * whose 32-bit generation is used up is retired for good).
  *
  * Any thread may call any function; lookups are lock-free and must run inside
  * an epoch section, which keeps the object they return alive until the

@@ -1,12 +1,16 @@
 /*
  * identity.c - process id, Unix-user SID, and account names.
  *
- * All of it is looked up once (see identity.h): the password database goes
- * through NSS, and getpid/geteuid are system calls.
+ * The process id is asked for once (and after fork); the effective uid on
+ * every call, since a process may change it; account names once per uid, as
+ * the password database goes through NSS and can take microseconds.
  */
 #include "identity.h"
 
+#include "memory.h"
+
 #include <pthread.h>
+#include <stdatomic.h>
 #include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,7 +18,11 @@
 #include <unistd.h>
 
 static pthread_once_t identity_once = PTHREAD_ONCE_INIT;
-static struct identity cached;
+static _Atomic DWORD cached_process_id;
+/* The account most recently used: the fast path when the uid is unchanged. */
+static _Atomic(const struct account *) last_account;
+static pthread_mutex_t accounts_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct account *accounts; /* under accounts_lock */
 
 /* Decodes UTF-8 into wide characters; malformed bytes become U+FFFD.
  * Returns the number of characters written (at most max), or SIZE_MAX when
@@ -71,24 +79,50 @@ static size_t lookup_account_name(uid_t uid, wchar_t *out)
     return n;
 }
 
-/* In the child after fork(): same user, new process id. */
+/* In the child after fork(): a new process id. */
 static void identity_after_fork(void)
 {
-    cached.process_id = (DWORD)getpid();
+    atomic_store_explicit(&cached_process_id, (DWORD)getpid(), memory_order_relaxed);
 }
 
 static void identity_init(void)
 {
-    cached.process_id = (DWORD)getpid();
-    cached.uid = geteuid();
-    cached.name_length = lookup_account_name(cached.uid, cached.name);
+    atomic_store_explicit(&cached_process_id, (DWORD)getpid(), memory_order_relaxed);
     pthread_atfork(NULL, NULL, identity_after_fork);
 }
 
-const struct identity *identity_of_caller(void)
+static const struct account *account_of(uid_t uid)
+{
+    /* Acquire: pairs with the release below; the entry is complete. */
+    const struct account *a = atomic_load_explicit(&last_account, memory_order_acquire);
+    if (a != NULL && a->uid == uid)
+        return a;
+    pthread_mutex_lock(&accounts_lock);
+    struct account *found = accounts;
+    while (found != NULL && found->uid != uid)
+        found = found->next;
+    if (found == NULL) {
+        found = memory_alloc(sizeof(*found), MEMORY_INFRASTRUCTURE);
+        if (found != NULL) {
+            found->uid = uid;
+            found->name_length = lookup_account_name(uid, found->name);
+            found->next = accounts;
+            accounts = found;
+        }
+    }
+    if (found != NULL)
+        atomic_store_explicit(&last_account, found, memory_order_release);
+    pthread_mutex_unlock(&accounts_lock);
+    return found;
+}
+
+bool identity_of_caller(struct identity *out)
 {
     pthread_once(&identity_once, identity_init);
-    return &cached;
+    out->process_id = atomic_load_explicit(&cached_process_id, memory_order_relaxed);
+    out->uid = geteuid();
+    out->account = account_of(out->uid);
+    return out->account != NULL;
 }
 
 void identity_write_sid(SID *sid, uid_t uid)

@@ -11,6 +11,7 @@
 
 #include "fwpmtypes.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -19,19 +20,25 @@
 /* Longest account name kept, in characters (without the terminator). */
 #define IDENTITY_NAME_MAX 255u
 
-struct identity {
-    DWORD process_id;
+/* A uid's account name, looked up once and kept for the life of the process
+ * (one per distinct uid the process runs as). Immutable. */
+struct account {
     uid_t uid;
     size_t name_length;                  /* characters, without terminator */
     wchar_t name[IDENTITY_NAME_MAX + 1]; /* NUL-terminated */
+    struct account *next;                /* all accounts, under the cache lock */
 };
 
-/* The calling process's identity. It is read once per process (system calls
- * cost a microsecond each on some virtual machines, more than a whole open)
- * and again in a child after fork(). A process that changes its effective
- * uid later keeps reporting the uid it had at its first open. The result
- * stays valid and unchanged for the life of the process. */
-const struct identity *identity_of_caller(void);
+struct identity {
+    DWORD process_id;
+    uid_t uid;
+    const struct account *account;
+};
+
+/* Fills *out for the caller: the process id (cached; renewed after fork),
+ * the effective uid (asked for on every call: a process may change it), and
+ * that uid's account. false when out of memory for a new account. */
+bool identity_of_caller(struct identity *out);
 
 /* Writes the S-1-22-1-<uid> SID into sid (IDENTITY_SID_BYTES bytes). */
 void identity_write_sid(SID *sid, uid_t uid);

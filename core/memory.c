@@ -40,6 +40,7 @@ static _Thread_local struct counter_slot *my_slot;
 static void slot_release(void *arg)
 {
     struct counter_slot *slot = arg;
+    my_slot = NULL; /* a later destructor's call registers anew */
     pthread_mutex_lock(&registry_lock);
     for (int k = 0; k < 2; k++) {
         atomic_fetch_add_explicit(&retired_bytes[k],
@@ -210,11 +211,13 @@ void memory_free(void *p, size_t size, enum memory_kind kind)
 void memory_totals(struct memory_totals *out)
 {
     int64_t bytes[2], blocks[2];
+    /* Under the lock: an exiting thread moves its slot into the retired
+     * totals under it too, so nothing is counted twice or missed. */
+    pthread_mutex_lock(&registry_lock);
     for (int k = 0; k < 2; k++) {
         bytes[k] = atomic_load_explicit(&retired_bytes[k], memory_order_relaxed);
         blocks[k] = atomic_load_explicit(&retired_blocks[k], memory_order_relaxed);
     }
-    pthread_mutex_lock(&registry_lock);
     for (struct counter_slot *s = registry; s != NULL; s = s->next) {
         for (int k = 0; k < 2; k++) {
             bytes[k] += atomic_load_explicit(&s->bytes[k], memory_order_relaxed);

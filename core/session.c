@@ -105,7 +105,9 @@ DWORD session_create(const FWPM_SESSION0 *requested, struct session **out)
     if (name_length == SIZE_MAX || description_length == SIZE_MAX)
         return FWP_E_INVALID_PARAMETER;
 
-    const struct identity *who = identity_of_caller();
+    struct identity who;
+    if (!identity_of_caller(&who))
+        return ERROR_NOT_ENOUGH_MEMORY;
 
     /* One block: record, SID (4-byte aligned), then the wide strings. */
     size_t bytes = sizeof(struct session) + IDENTITY_SID_BYTES;
@@ -113,7 +115,7 @@ DWORD session_create(const FWPM_SESSION0 *requested, struct session **out)
         bytes += (name_length + 1) * sizeof(wchar_t);
     if (description != NULL)
         bytes += (description_length + 1) * sizeof(wchar_t);
-    bytes += (who->name_length + 1) * sizeof(wchar_t);
+    bytes += (who.account->name_length + 1) * sizeof(wchar_t);
 
     struct session *s = memory_alloc(bytes, MEMORY_DATA);
     if (s == NULL)
@@ -129,16 +131,16 @@ DWORD session_create(const FWPM_SESSION0 *requested, struct session **out)
         generate_key(&v->sessionKey);
     v->flags = requested->flags;
     v->txnWaitTimeoutInMSec = requested->txnWaitTimeoutInMSec;
-    v->processId = who->process_id;
+    v->processId = who.process_id;
     v->kernelMode = FALSE;
 
     unsigned char *tail = (unsigned char *)(s + 1);
     v->sid = (SID *)tail;
-    identity_write_sid(v->sid, who->uid);
+    identity_write_sid(v->sid, who.uid);
     tail += IDENTITY_SID_BYTES;
     tail = place_string(tail, name, name_length, &v->displayData.name);
     tail = place_string(tail, description, description_length, &v->displayData.description);
-    place_string(tail, who->name, who->name_length, &v->username);
+    place_string(tail, who.account->name, who.account->name_length, &v->username);
 
     *out = s;
     return ERROR_SUCCESS;

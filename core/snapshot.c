@@ -135,8 +135,15 @@ static void dispose(struct garbage *list, struct snapshot *from)
     }
 }
 
-void snapshot_reclaim(struct snapshot_store *store)
+/* True when some version in the list from `from` is still referenced. */
+static bool any_holder(struct snapshot *from)
 {
+    return newest_holder(from, 0) != NULL;
+}
+
+struct snapshot *snapshot_reclaim(struct snapshot_store *store)
+{
+    struct snapshot *dead = NULL;
     struct snapshot **link = &store->retained_newest;
     while (*link != NULL) {
         struct snapshot *r = *link;
@@ -145,7 +152,37 @@ void snapshot_reclaim(struct snapshot_store *store)
             continue;
         }
         *link = r->older; /* unlink; older versions stay in order */
-        dispose(r->waiting, r->older);
+        if (any_holder(r->older)) {
+            /* Objects some older version still contains move to it; the
+             * rest stay with r, to be freed. */
+            struct garbage *list = r->waiting, *free_list = NULL;
+            while (list != NULL) {
+                struct garbage *g = list;
+                list = g->next;
+                struct snapshot *holder = newest_holder(r->older, g->birth);
+                struct garbage **to = holder != NULL ? &holder->waiting : &free_list;
+                g->next = *to;
+                *to = g;
+            }
+            r->waiting = free_list;
+        }
+        r->older = dead; /* r is off the retained list: reuse the link */
+        dead = r;
+    }
+    return dead;
+}
+
+void snapshot_free_reclaimed(struct snapshot_store *store, struct snapshot *dead)
+{
+    while (dead != NULL) {
+        struct snapshot *r = dead;
+        dead = r->older;
+        struct garbage *list = r->waiting;
+        while (list != NULL) {
+            struct garbage *g = list;
+            list = g->next;
+            garbage_free(g);
+        }
         version_retire(store, r);
     }
 }

@@ -135,7 +135,13 @@ void snapshot_edit_publish(struct snapshot_edit *e);
 /* Abandons an edit before any append/remove; nothing changed. */
 void snapshot_edit_cancel(struct snapshot_edit *e);
 
-/* Frees what retained versions that have lost their last reference kept. */
-void snapshot_reclaim(struct snapshot_store *store);
+/* Unlinks the retained versions that lost their last reference and hands
+ * what they kept to older versions that still need it. Returns the dead
+ * versions, each keeping only what nobody needs, for
+ * snapshot_free_reclaimed: the frees happen outside the lock. */
+struct snapshot *snapshot_reclaim(struct snapshot_store *store);
+
+/* Frees what snapshot_reclaim returned. Any thread, no lock. */
+void snapshot_free_reclaimed(struct snapshot_store *store, struct snapshot *dead);
 
 #endif /* FWPM_CORE_SNAPSHOT_H */

@@ -335,3 +335,34 @@ Test(close, only_its_own_session_goes)
     cr_assert_eq(memcmp(&keys[0], &key_b, sizeof(GUID)), 0);
     close_session(hb);
 }
+
+static DWORD sid_uid(const FWPM_SESSION0 *e)
+{
+    const DWORD *sub = (const DWORD *)((const unsigned char *)e->sid + offsetof(SID, SubAuthority));
+    return sub[1];
+}
+
+static DWORD seen_uid;
+static const wchar_t *seen_user;
+static void record_uid(const FWPM_SESSION0 *e)
+{
+    seen_uid = sid_uid(e);
+    seen_user = e->username;
+}
+
+Test(open, identity_follows_a_change_of_effective_uid)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root to change the effective uid");
+    FWPM_SESSION0 a = {.sessionKey = key_a}, b = {.sessionKey = key_b};
+    HANDLE ha = open_with(&a, ERROR_SUCCESS);
+    cr_assert_eq(seteuid(65534), 0);
+    HANDLE hb = open_with(&b, ERROR_SUCCESS);
+    cr_assert_eq(seteuid(0), 0);
+    with_entry(ha, &key_a, record_uid);
+    cr_assert_eq(seen_uid, 0);
+    with_entry(ha, &key_b, record_uid);
+    cr_assert_eq(seen_uid, 65534, "the SID must be the caller's uid at the time of the open");
+    close_session(ha);
+    close_session(hb);
+}
