@@ -20,8 +20,7 @@ static void expect_rejected(HANDLE engine_value, HANDLE enum_value, HANDLE good_
     cr_assert_eq(FwpmEngineClose0(engine_value), ERROR_INVALID_HANDLE);
     cr_assert_eq(FwpmSessionCreateEnumHandle0(engine_value, NULL, &out), ERROR_INVALID_HANDLE);
     cr_assert_null(out);
-    cr_assert_eq(FwpmSessionEnum0(good_engine, enum_value, 10, &entries, &n),
-                 ERROR_INVALID_HANDLE);
+    cr_assert_eq(FwpmSessionEnum0(good_engine, enum_value, 10, &entries, &n), ERROR_INVALID_HANDLE);
     cr_assert_eq(FwpmSessionDestroyEnumHandle0(good_engine, enum_value), ERROR_INVALID_HANDLE);
     cr_assert_eq(FwpmSessionEnum0(engine_value, enum_value, 10, &entries, &n),
                  ERROR_INVALID_HANDLE);
@@ -104,7 +103,7 @@ Test(handles, destroyed_and_reused_values_stay_invalid)
 Test(handles, full_table_gives_not_enough_memory)
 {
     HANDLE first = open_session(); /* the engine is set up with its first segment */
-    handles_set_limit(1); /* no growth beyond what exists */
+    handles_set_limit(1);          /* no growth beyond what exists */
     enum { MAX = 100000 };
     HANDLE *h = malloc(MAX * sizeof(HANDLE));
     size_t opened = 0;
