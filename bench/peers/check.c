@@ -119,6 +119,11 @@ static void check_keys_and_copies(void)
     CHECK(mine && mine->username && mine->username[0] != L'\0');
     CHECK(mine && mine->sid && mine->sid->Revision == 1 && mine->sid->SubAuthorityCount == 2 &&
           mine->sid->IdentifierAuthority.Value[5] == 22 && mine->sid->SubAuthority[0] == 1);
+    DWORD sid_uid = 0; /* SubAuthority is declared [1]: read the second one by offset */
+    if (mine && mine->sid)
+        memcpy(&sid_uid, (const char *)mine->sid + offsetof(SID, SubAuthority) + sizeof(DWORD),
+               sizeof(sid_uid));
+    CHECK(sid_uid == (DWORD)geteuid());
     CHECK(ngen == 2 && memcmp(&gen[0]->sessionKey, &gen[1]->sessionKey, sizeof(GUID)) != 0);
     CHECK(ngen == 2 && (gen[0]->sessionKey.Data3 >> 12) == 4); /* version 4 */
 

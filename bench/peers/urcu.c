@@ -45,7 +45,7 @@ static void urcu_init(void)
 {
     if (pthread_key_create(&urcu_thread_key, urcu_thread_exit) != 0)
         abort();
-    urcu_table = cds_lfht_new_flavor(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
+    urcu_table = cds_lfht_new_flavor(1, 1, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
                                      &urcu_memb_flavor, NULL);
     if (!urcu_table)
         abort();
