@@ -1,0 +1,637 @@
+/*
+ * families.c - fwpm-bench's benchmark bodies, in C over the public API (and
+ * the same six functions of each peer, through struct fwpm_impl). Names are
+ * <family>/<impl>/<args>; Google Benchmark appends /threads:T, /real_time and
+ * /iterations:1 where they apply. Families:
+ *   open_close          open + close one session, 1 .. 2x cores threads
+ *   memory              bytes per session and per live snapshot at N = 100k
+ *   create_enum_handle  create + destroy an enumeration handle, N = 1 .. 1M,
+ *                       on an unchanged table or right after one change
+ *   enum_page           page through a fresh handle at N = 100k, page size 1 ..
+ *                       INFINITE (Enum + FreeMemory each), against memcpy of as
+ *                       many pointers (with and without a fresh buffer)
+ *   enumerate_all       create + page through (1000 a page) + destroy, N = 1k .. 1M
+ *   mixed               readers enumerating while writers churn at N = 100k
+ */
+#include "bench.h"
+
+#include "peers/impl.h"
+
+#include <malloc.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ENUM_N 100000u      /* table size of enum_page, mixed and memory */
+#define ALL_PAGE 1000u      /* page size of enumerate_all and mixed readers */
+#define MEMORY_SNAPSHOTS 8u /* live snapshots measured by memory */
+
+/* ---- configuration (--fwpm_* flags) ------------------------------------- */
+
+static struct {
+    bool quick;           /* a reduced set: N <= 100k, fewer mixed splits */
+    double mixed_seconds; /* how long each mixed run churns */
+    const char *impls;    /* comma-separated subset, NULL = all */
+} cfg = {.mixed_seconds = 1.0};
+
+static const struct fwpm_impl *const all_impls[] = {
+#ifdef FWPM_BENCH_HAVE_FWPM
+    &fwpm_impl_fwpm,
+#endif
+    &fwpm_impl_mutex,
+    &fwpm_impl_rwlock,
+    &fwpm_impl_urcu,
+};
+#define NIMPLS (sizeof(all_impls) / sizeof(all_impls[0]))
+
+static const FWPM_SESSION0 bench_session = {
+    .displayData = {.name = L"fwpm-bench", .description = L"a benchmark session"},
+    .flags = FWPM_SESSION_FLAG_DYNAMIC,
+};
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Reports a failed call; the benchmark then stops (KeepRunning turns false). */
+static bool ok(bench_state *st, DWORD rc, const char *what)
+{
+    if (rc == ERROR_SUCCESS)
+        return true;
+    char msg[96];
+    snprintf(msg, sizeof(msg), "%s failed: 0x%08X", what, (unsigned)rc);
+    bench_error(st, msg);
+    return false;
+}
+
+static DWORD open_one(const struct fwpm_impl *im, HANDLE *h)
+{
+    return im->engine_open(NULL, RPC_C_AUTHN_WINNT, NULL, &bench_session, h);
+}
+
+/* ---- /proc/self/status ------------------------------------------------- */
+
+static long status_kib(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long v = -1;
+    size_t len = strlen(field);
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, field, len) == 0) {
+            v = strtol(line + len, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+/* Resets VmHWM to the current RSS (Linux >= 4.0); false if not permitted. */
+static bool reset_peak_rss(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (!f)
+        return false;
+    bool done = fputs("5", f) >= 0;
+    return fclose(f) == 0 && done;
+}
+
+/* ---- the population: N open sessions of one engine, kept across benchmarks */
+
+static struct {
+    const struct fwpm_impl *impl;
+    HANDLE *h; /* h[0] is the client every enumeration goes through; never churned */
+    size_t n, cap;
+    size_t churn; /* next slot pop_change replaces */
+} pop;
+
+static void pop_clear(void)
+{
+    if (!pop.impl)
+        return;
+    while (pop.n > 0)
+        pop.impl->engine_close(pop.h[--pop.n]);
+    pop.impl->reclaim();
+    malloc_trim(0);
+    pop.impl = NULL;
+}
+
+/* Makes the table of `im` hold exactly n sessions (other engines: none). */
+static bool pop_set(bench_state *st, const struct fwpm_impl *im, size_t n)
+{
+    if (pop.impl != im)
+        pop_clear();
+    pop.impl = im;
+    if (n > pop.cap) {
+        HANDLE *h = realloc(pop.h, n * sizeof(*h));
+        if (!h) {
+            bench_error(st, "out of memory");
+            return false;
+        }
+        pop.h = h;
+        pop.cap = n;
+    }
+    while (pop.n < n)
+        if (!ok(st, open_one(im, &pop.h[pop.n++]), "FwpmEngineOpen0")) {
+            pop.n--;
+            return false;
+        }
+    while (pop.n > n)
+        if (!ok(st, im->engine_close(pop.h[--pop.n]), "FwpmEngineClose0"))
+            return false;
+    return true;
+}
+
+/* One change to the table: a session (not the client) closes and another opens. */
+static DWORD pop_change(void)
+{
+    const struct fwpm_impl *im = pop.impl;
+    DWORD rc;
+    if (pop.n < 2) {
+        HANDLE h;
+        if ((rc = open_one(im, &h)) != ERROR_SUCCESS)
+            return rc;
+        return im->engine_close(h);
+    }
+    size_t k = 1 + pop.churn++ % (pop.n - 1);
+    if ((rc = im->engine_close(pop.h[k])) != ERROR_SUCCESS)
+        return rc;
+    return open_one(im, &pop.h[k]);
+}
+
+/* Pages through a whole enumeration handle; returns entries seen or -1. */
+static int64_t drain(bench_state *st, const struct fwpm_impl *im, HANDLE enumHandle)
+{
+    int64_t seen = 0;
+    UINT32 k;
+    do {
+        FWPM_SESSION0 **entries;
+        if (!ok(st, im->session_enum(pop.h[0], enumHandle, ALL_PAGE, &entries, &k),
+                "FwpmSessionEnum0"))
+            return -1;
+        im->free_memory((void **)&entries);
+        seen += k;
+    } while (k == ALL_PAGE);
+    return seen;
+}
+
+/* ---- families ---------------------------------------------------------- */
+
+static void run_open_close(bench_state *st, const struct bench_spec *sp)
+{
+    const struct fwpm_impl *im = sp->impl;
+    if (bench_thread_index(st) == 0)
+        pop_set(st, im, 0); /* the others wait at the start barrier */
+    int64_t ops = 0;
+    while (bench_keep_running(st)) {
+        HANDLE h;
+        if (ok(st, open_one(im, &h), "FwpmEngineOpen0") &&
+            ok(st, im->engine_close(h), "FwpmEngineClose0"))
+            ops++;
+    }
+    bench_set_items(st, ops);
+}
+
+static void run_memory(bench_state *st, const struct bench_spec *sp)
+{
+    const struct fwpm_impl *im = sp->impl;
+    if (!pop_set(st, im, 0))
+        return;
+    im->reclaim();
+    uint64_t b0 = im->memory_bytes();
+    long rss0 = status_kib("VmRSS:");
+    while (bench_keep_running(st)) /* timed: opening n sessions one by one */
+        pop_set(st, im, sp->n);
+    im->reclaim();
+    uint64_t b1 = im->memory_bytes();
+    long rss1 = status_kib("VmRSS:");
+
+    HANDLE e[MEMORY_SNAPSHOTS];
+    unsigned made = 0;
+    for (; made < MEMORY_SNAPSHOTS; made++) /* a change before each: no sharing */
+        if (!ok(st, pop_change(), "change") ||
+            !ok(st, im->create_enum_handle(pop.h[0], NULL, &e[made]), "CreateEnumHandle"))
+            break;
+    im->reclaim();
+    uint64_t b2 = im->memory_bytes();
+    for (unsigned i = 0; i < made; i++)
+        im->destroy_enum_handle(pop.h[0], e[i]);
+    im->reclaim();
+
+    bench_set_items(st, (int64_t)sp->n);
+    bench_counter(st, "bytes_per_session", ((double)b1 - (double)b0) / (double)sp->n, 0);
+    bench_counter(st, "rss_bytes_per_session", (double)(rss1 - rss0) * 1024.0 / (double)sp->n, 0);
+    if (made)
+        bench_counter(st, "bytes_per_snapshot", ((double)b2 - (double)b1) / made, 0);
+}
+
+/* Unchanged: a plain loop. Changed: a close + open before each handle,
+ * untimed; the body times create + destroy itself (one clock read, ~20 ns,
+ * lands inside the measurement). */
+static void run_create_enum(bench_state *st, const struct bench_spec *sp)
+{
+    const struct fwpm_impl *im = sp->impl;
+    if (!pop_set(st, im, sp->n))
+        return;
+    int64_t handles = 0;
+    while (bench_keep_running(st)) {
+        double t0 = 0;
+        if (sp->variant) {
+            if (!ok(st, pop_change(), "change"))
+                continue;
+            t0 = now_seconds();
+        }
+        HANDLE e;
+        if (ok(st, im->create_enum_handle(pop.h[0], NULL, &e), "CreateEnumHandle") &&
+            ok(st, im->destroy_enum_handle(pop.h[0], e), "DestroyEnumHandle"))
+            handles++;
+        if (sp->variant)
+            bench_set_iteration_time(st, now_seconds() - t0);
+    }
+    bench_set_items(st, handles);
+}
+
+/* One iteration pages through a whole fresh handle (n entries) with pages of
+ * sp->page entries, each FwpmSessionEnum0 + FwpmFreeMemory0. Only the pages
+ * are timed: the handle is created and destroyed outside the measurement. */
+static void run_enum_page(bench_state *st, const struct bench_spec *sp)
+{
+    const struct fwpm_impl *im = sp->impl;
+    if (!pop_set(st, im, sp->n))
+        return;
+    int64_t entries = 0, pages = 0;
+    double timed = 0;
+    while (bench_keep_running(st)) {
+        HANDLE e;
+        if (!ok(st, im->create_enum_handle(pop.h[0], NULL, &e), "CreateEnumHandle"))
+            continue;
+        size_t taken = 0;
+        double t0 = now_seconds();
+        while (taken < pop.n) {
+            FWPM_SESSION0 **page;
+            UINT32 k;
+            if (!ok(st, im->session_enum(pop.h[0], e, sp->page, &page, &k), "FwpmSessionEnum0"))
+                break;
+            im->free_memory((void **)&page);
+            taken += k;
+            pages++;
+            if (k == 0) {
+                bench_error(st, "short enumeration");
+                break;
+            }
+        }
+        double dt = now_seconds() - t0;
+        bench_set_iteration_time(st, dt);
+        timed += dt;
+        entries += (int64_t)taken;
+        ok(st, im->destroy_enum_handle(pop.h[0], e), "DestroyEnumHandle");
+    }
+    bench_set_items(st, entries);
+    if (pages)
+        bench_counter(st, "page_ns", timed * 1e9 / (double)pages, 0);
+}
+
+/* The floor for those pages: the same walk over a 100k-pointer array, each
+ * page a memcpy of as many pointers into a fresh malloc'd buffer (variant 1)
+ * or into one reused buffer (variant 0). */
+static void run_memcpy(bench_state *st, const struct bench_spec *sp)
+{
+    size_t n = sp->n, k = sp->page < n ? sp->page : n;
+    void **src = malloc(n * sizeof(*src));
+    void **reused = malloc(k * sizeof(*reused));
+    if (!src || !reused) {
+        bench_error(st, "out of memory");
+        free(src);
+        free(reused);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        src[i] = &src[i];
+    int64_t entries = 0, pages = 0;
+    double t0 = now_seconds();
+    while (bench_keep_running(st)) {
+        for (size_t off = 0; off < n; off += k, pages++) {
+            size_t m = n - off < k ? n - off : k;
+            void **dst = sp->variant ? malloc(m * sizeof(*dst)) : reused;
+            memcpy(dst, src + off, m * sizeof(*dst));
+            __asm__ volatile("" : : "r"(dst) : "memory"); /* keep the copy */
+            if (sp->variant)
+                free(dst);
+        }
+        entries += (int64_t)n;
+    }
+    double dt = now_seconds() - t0;
+    free(src);
+    free(reused);
+    bench_set_items(st, entries);
+    if (pages)
+        bench_counter(st, "page_ns", dt * 1e9 / (double)pages, 0);
+}
+
+static void run_enumerate_all(bench_state *st, const struct bench_spec *sp)
+{
+    const struct fwpm_impl *im = sp->impl;
+    if (!pop_set(st, im, sp->n))
+        return;
+    int64_t entries = 0;
+    while (bench_keep_running(st)) {
+        HANDLE e;
+        if (!ok(st, im->create_enum_handle(pop.h[0], NULL, &e), "CreateEnumHandle"))
+            continue;
+        int64_t seen = drain(st, im, e);
+        if (ok(st, im->destroy_enum_handle(pop.h[0], e), "DestroyEnumHandle") && seen >= 0)
+            entries += seen;
+    }
+    bench_set_items(st, entries);
+}
+
+/* Writers (threads 0 .. W-1) close and reopen their share of the table for
+ * cfg.mixed_seconds while readers enumerate all of it, 1000 entries a page. */
+static void run_mixed(bench_state *st, const struct bench_spec *sp)
+{
+    const struct fwpm_impl *im = sp->impl;
+    static bool ready; /* written by thread 0 before the start barrier */
+    int t = bench_thread_index(st);
+    long rss0 = 0;
+    bool peak_ok = false;
+    if (t == 0) {
+        ready = pop_set(st, im, sp->n);
+        im->reclaim();
+        peak_ok = reset_peak_rss();
+        rss0 = status_kib("VmRSS:");
+    }
+    double ops = 0, entries = 0, snapshots = 0;
+    /* Every thread must reach KeepRunning (a barrier), even after a failure. */
+    while (bench_keep_running(st)) { /* one iteration: the whole timed run */
+        if (!ready)
+            continue;
+        double end = now_seconds() + cfg.mixed_seconds;
+        if (t < sp->writers) {
+            size_t span = sp->n - 1, lo = 1 + (size_t)t * span / (size_t)sp->writers;
+            size_t hi = 1 + (size_t)(t + 1) * span / (size_t)sp->writers, k = lo;
+            bool good = true;
+            while (good && now_seconds() < end)
+                for (int j = 0; good && j < 16; j++, ops++) {
+                    good = ok(st, im->engine_close(pop.h[k]), "FwpmEngineClose0") &&
+                           ok(st, open_one(im, &pop.h[k]), "FwpmEngineOpen0");
+                    k = k + 1 < hi ? k + 1 : lo;
+                }
+        } else {
+            while (now_seconds() < end) {
+                HANDLE e;
+                if (!ok(st, im->create_enum_handle(pop.h[0], NULL, &e), "CreateEnumHandle"))
+                    break;
+                int64_t seen = drain(st, im, e);
+                if (!ok(st, im->destroy_enum_handle(pop.h[0], e), "DestroyEnumHandle") || seen < 0)
+                    break;
+                entries += (double)seen;
+                snapshots++;
+            }
+        }
+    }
+    bench_counter(st, "writer_ops", ops, BENCH_RATE);
+    bench_counter(st, "reader_entries", entries, BENCH_RATE);
+    bench_counter(st, "reader_snapshots", snapshots, BENCH_RATE);
+    if (t == 0) { /* after the stop barrier: every thread is done */
+        uint64_t pending = im->memory_bytes();
+        im->reclaim();
+        uint64_t settled = im->memory_bytes();
+        bench_counter(st, "deferred_MiB", ((double)pending - (double)settled) / 1048576.0, 0);
+        if (peak_ok) {
+            long hwm = status_kib("VmHWM:");
+            bench_counter(st, "peak_rss_MiB", (double)hwm / 1024.0, 0);
+            bench_counter(st, "rss_growth_MiB", (double)(hwm - rss0) / 1024.0, 0);
+        }
+    }
+}
+
+/* ---- registration ------------------------------------------------------- */
+
+static struct bench_spec *specs;
+static size_t nspecs, capspecs;
+
+static struct bench_spec *add(void (*run)(bench_state *, const struct bench_spec *),
+                              const struct fwpm_impl *im, const char *fmt, ...)
+{
+    if (nspecs == capspecs) {
+        capspecs = capspecs ? 2 * capspecs : 64;
+        specs = realloc(specs, capspecs * sizeof(*specs));
+        if (!specs)
+            abort();
+    }
+    struct bench_spec *sp = &specs[nspecs++];
+    memset(sp, 0, sizeof(*sp));
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sp->name, sizeof(sp->name), fmt, ap);
+    va_end(ap);
+    sp->run = run;
+    sp->impl = im;
+    return sp;
+}
+
+static void add_create_enum(const struct fwpm_impl *im, uint64_t n)
+{
+    for (int changed = 0; changed <= 1; changed++) {
+        struct bench_spec *sp =
+            add(run_create_enum, im, "create_enum_handle/%s/n:%llu/%s", im->name,
+                (unsigned long long)n, changed ? "changed" : "unchanged");
+        sp->n = n;
+        sp->variant = changed;
+        sp->manual_time = changed;
+        sp->unit = n >= 100000 ? BENCH_UNIT_US : BENCH_UNIT_NS;
+    }
+}
+
+static void add_enumerate_all(const struct fwpm_impl *im, uint64_t n)
+{
+    struct bench_spec *sp =
+        add(run_enumerate_all, im, "enumerate_all/%s/n:%llu", im->name, (unsigned long long)n);
+    sp->n = n;
+    sp->unit = BENCH_UNIT_US;
+}
+
+static const uint32_t page_sizes[] = {1, 10, 100, 1000, INFINITE};
+
+static void page_name(char *buf, size_t len, uint32_t size)
+{
+    if (size == INFINITE)
+        snprintf(buf, len, "INFINITE");
+    else
+        snprintf(buf, len, "%u", (unsigned)size);
+}
+
+/* Registration order keeps each engine's population growing: N ascending. */
+static void add_impl(const struct fwpm_impl *im, long cores)
+{
+    for (long t = 1; t <= 2 * cores; t *= 2) {
+        struct bench_spec *sp = add(run_open_close, im, "open_close/%s", im->name);
+        sp->threads = (int)t;
+    }
+    struct bench_spec *sp = add(run_memory, im, "memory/%s/n:%u", im->name, ENUM_N);
+    sp->n = ENUM_N;
+    sp->iterations = 1;
+    sp->unit = BENCH_UNIT_MS;
+
+    add_create_enum(im, 1);
+    add_create_enum(im, 1000);
+    add_enumerate_all(im, 1000);
+    add_enumerate_all(im, 10000);
+    add_create_enum(im, ENUM_N);
+    add_enumerate_all(im, ENUM_N);
+    for (size_t i = 0; i < sizeof(page_sizes) / sizeof(page_sizes[0]); i++) {
+        char size[16];
+        page_name(size, sizeof(size), page_sizes[i]);
+        sp = add(run_enum_page, im, "enum_page/%s/size:%s", im->name, size);
+        sp->n = ENUM_N;
+        sp->page = page_sizes[i];
+        sp->manual_time = 1;
+        /* A fixed count: each drain needs a fresh snapshot (O(n) for peers). */
+        sp->iterations = cfg.quick ? 20 : 200;
+        sp->unit = BENCH_UNIT_US;
+    }
+    static const int splits_full[][2] = {{0, 1}, {1, 0}, {1, 1}, {3, 1}, {1, 3}};
+    static const int splits_quick[][2] = {{0, 1}, {1, 0}, {1, 1}};
+    size_t nsplits = cfg.quick ? 3 : 5;
+    for (size_t i = 0; i < nsplits; i++) {
+        const int *rw = cfg.quick ? splits_quick[i] : splits_full[i];
+        sp = add(run_mixed, im, "mixed/%s/readers:%d/writers:%d", im->name, rw[0], rw[1]);
+        sp->n = ENUM_N;
+        sp->readers = rw[0];
+        sp->writers = rw[1];
+        sp->threads = rw[0] + rw[1];
+        sp->iterations = 1;
+        sp->unit = BENCH_UNIT_MS;
+    }
+    if (!cfg.quick) {
+        add_create_enum(im, 1000000);
+        add_enumerate_all(im, 1000000);
+    }
+}
+
+static bool impl_selected(const char *name)
+{
+    if (!cfg.impls)
+        return true;
+    size_t len = strlen(name);
+    for (const char *p = cfg.impls; *p;) {
+        const char *end = strchr(p, ',');
+        size_t l = end ? (size_t)(end - p) : strlen(p);
+        if (l == len && strncmp(p, name, len) == 0)
+            return true;
+        p += l + (end ? 1 : 0);
+    }
+    return false;
+}
+
+static void build_specs(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1)
+        cores = 1;
+    for (int alloc = 1; alloc >= 0; alloc--)
+        for (size_t i = 0; i < sizeof(page_sizes) / sizeof(page_sizes[0]); i++) {
+            char size[16];
+            page_name(size, sizeof(size), page_sizes[i]);
+            struct bench_spec *sp = add(run_memcpy, NULL, "enum_page/%s/size:%s",
+                                        alloc ? "memcpy" : "memcpy_noalloc", size);
+            sp->n = ENUM_N;
+            sp->page = page_sizes[i];
+            sp->variant = alloc;
+            sp->unit = BENCH_UNIT_US;
+        }
+    for (size_t i = 0; i < NIMPLS; i++)
+        if (impl_selected(all_impls[i]->name))
+            add_impl(all_impls[i], cores);
+}
+
+static void describe_machine(void)
+{
+    char buf[256] = "unknown";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[256];
+        while (fgets(line, sizeof(line), f))
+            if (strncmp(line, "model name", 10) == 0) {
+                const char *v = strchr(line, ':');
+                snprintf(buf, sizeof(buf), "%s", v ? v + 2 : line);
+                buf[strcspn(buf, "\n")] = '\0';
+                break;
+            }
+        fclose(f);
+    }
+    bench_context("fwpm_bench_cpu", buf);
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0) {
+        snprintf(buf, sizeof(buf), "%.1f GiB", (double)pages * (double)page / 1073741824.0);
+        bench_context("fwpm_bench_memory", buf);
+    }
+    struct utsname u;
+    if (uname(&u) == 0) {
+        snprintf(buf, sizeof(buf), "%s %s %s", u.sysname, u.release, u.machine);
+        bench_context("fwpm_bench_kernel", buf);
+    }
+    bench_context("fwpm_bench_mode", cfg.quick ? "quick" : "full");
+    snprintf(buf, sizeof(buf), "%g", cfg.mixed_seconds);
+    bench_context("fwpm_bench_mixed_seconds", buf);
+    for (size_t i = 0; i < NIMPLS; i++) {
+        snprintf(buf, sizeof(buf), "fwpm_bench_snapshot_%s", all_impls[i]->name);
+        bench_context(buf, all_impls[i]->snapshot);
+    }
+}
+
+int bench_configure(int *argc, char **argv)
+{
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--fwpm_quick") == 0) {
+            cfg.quick = true;
+        } else if (strncmp(a, "--fwpm_mixed_seconds=", 21) == 0) {
+            cfg.mixed_seconds = strtod(a + 21, NULL);
+            if (!(cfg.mixed_seconds > 0)) {
+                fprintf(stderr, "fwpm-bench: bad %s\n", a);
+                return -1;
+            }
+        } else if (strncmp(a, "--fwpm_impls=", 13) == 0) {
+            cfg.impls = a + 13;
+        } else if (strncmp(a, "--fwpm", 6) == 0) {
+            fprintf(stderr,
+                    "fwpm-bench: unknown %s\n"
+                    "own flags: --fwpm_quick  --fwpm_mixed_seconds=S  --fwpm_impls=a,b,...\n",
+                    a);
+            return -1;
+        } else {
+            argv[out++] = argv[i];
+            continue;
+        }
+    }
+    *argc = out;
+    argv[out] = NULL;
+    build_specs();
+    describe_machine();
+    return 0;
+}
+
+size_t bench_specs(const struct bench_spec **out)
+{
+    *out = specs;
+    return nspecs;
+}
+
+void bench_shutdown(void)
+{
+    pop_clear();
+    free(pop.h);
+    free(specs);
+}

@@ -1,0 +1,335 @@
+#!/usr/bin/python3
+"""report.py - turn a fwpm-bench JSON file (--benchmark_out) into a Markdown
+report (fwpm's ratio to each peer for every benchmark, page cost against
+memcpy, the machine) and PNG plots.
+
+    /usr/bin/python3 bench/report.py RESULTS.json [--out DIR]
+
+Writes DIR/report.md and DIR/*.png (DIR defaults to the JSON's directory).
+Plots need Debian's python3-matplotlib, hence /usr/bin/python3; without it
+the Markdown is still written. Ratios read "fwpm is N times better": peer/fwpm
+for costs (time, bytes), fwpm/peer for rates. With repetitions, medians are
+used.
+"""
+import argparse
+import json
+import math
+import os
+import re
+import statistics
+import sys
+
+IMPLS = ["fwpm", "mutex", "rwlock", "urcu"]
+BASELINES = ["memcpy", "memcpy_noalloc"]
+FAMILIES = ["open_close", "create_enum_handle", "enum_page", "enumerate_all", "mixed", "memory"]
+TO_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+DROP = re.compile(r"^(real_time|manual_time|iterations:\d+|repeats:\d+|min_time:.*)$")
+
+# family -> [(label, getter, higher_is_better, kind)]
+METRICS = {
+    "open_close": [("open+close/s", lambda b: b.get("items_per_second"), True, "rate")],
+    "create_enum_handle": [("create+destroy", lambda b: b["ns"], False, "time")],
+    "enum_page": [("per page", lambda b: b.get("page_ns"), False, "time")],
+    "enumerate_all": [("whole table", lambda b: b["ns"], False, "time")],
+    "mixed": [
+        ("writer open+close/s", lambda b: b.get("writer_ops"), True, "rate"),
+        ("reader entries/s", lambda b: b.get("reader_entries"), True, "rate"),
+    ],
+    "memory": [
+        ("bytes/session", lambda b: b.get("bytes_per_session"), False, "bytes"),
+        ("bytes/live snapshot", lambda b: b.get("bytes_per_snapshot"), False, "bytes"),
+    ],
+}
+
+
+def parse_name(name):
+    """'mixed/fwpm/readers:1/writers:1/iterations:1/real_time/threads:2' ->
+    ('mixed', 'fwpm', 'readers:1/writers:1')"""
+    parts = [p for p in name.split("/") if not DROP.match(p)]
+    family, impl, args = parts[0], parts[1], parts[2:]
+    if family == "mixed":
+        args = [a for a in args if not a.startswith("threads:")]
+    return family, impl, "/".join(args)
+
+
+def load(path):
+    with open(path) as f:
+        data = json.load(f)
+    runs = {}
+    have_aggregates = any(b.get("run_type") == "aggregate" for b in data["benchmarks"])
+    for b in data["benchmarks"]:
+        if have_aggregates and b.get("aggregate_name") not in (None, "median"):
+            continue
+        if have_aggregates and b.get("run_type") != "aggregate" and b.get("repetitions", 1) > 1:
+            continue
+        name = b.get("run_name", b["name"])
+        b["ns"] = b["real_time"] * TO_NS[b.get("time_unit", "ns")]
+        runs.setdefault(name, []).append(b)
+    results = {}
+    for name, bs in runs.items():
+        b = dict(bs[0])
+        if len(bs) > 1:  # repetitions without aggregates: median of each number
+            for k, v in b.items():
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    b[k] = statistics.median(x[k] for x in bs if k in x)
+        results[parse_name(name)] = b
+    return data.get("context", {}), results
+
+
+def si(v, unit):
+    for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= scale:
+            return f"{v / scale:.3g} {prefix}{unit}"
+    return f"{v:.3g} {unit}"
+
+
+def fmt(v, kind):
+    if v is None:
+        return "–"
+    if kind == "time":
+        for scale, unit in ((1e9, "s"), (1e6, "ms"), (1e3, "µs")):
+            if v >= scale:
+                return f"{v / scale:.3g} {unit}"
+        return f"{v:.3g} ns"
+    if kind == "rate":
+        return si(v, "/s")
+    if kind == "bytes":
+        for scale, unit in ((1 << 20, "MiB"), (1 << 10, "KiB")):
+            if v >= scale:
+                return f"{v / scale:.3g} {unit}"
+        return f"{v:.0f} B"
+    return f"{v:.3g}"
+
+
+def ratio(fwpm, peer, higher):
+    if not fwpm or not peer or fwpm <= 0 or peer <= 0:
+        return None
+    return fwpm / peer if higher else peer / fwpm
+
+
+def fmt_ratio(r):
+    if r is None:
+        return "–"
+    text = f"{r:,.0f}×" if r >= 1000 else f"{r:.3g}×"
+    return f"**{text}**" if r >= 1 else text
+
+
+def arg_key(args):
+    """Sort args naturally: numbers as numbers, INFINITE last."""
+    key = []
+    for part in args.split("/"):
+        v = part.split(":", 1)[-1]
+        if re.fullmatch(r"\d+(\.\d+)?", v):
+            key.append((0, float(v), ""))
+        else:  # INFINITE after every number; "unchanged" before "changed"
+            key.append((1, math.inf if v == "INFINITE" else 0, v.replace("unchanged", " ")))
+    return key
+
+
+def machine(ctx):
+    caches = ", ".join(
+        f"L{c['level']} {c['type'].lower()} {c['size'] // 1024} KiB" + (f" ×{c['num_sharing']}" if c.get("num_sharing", 0) > 1 else "")
+        for c in ctx.get("caches", []))
+    rows = [
+        ("CPU", f"{ctx.get('fwpm_bench_cpu', '?')}, {ctx.get('num_cpus', '?')} cores at "
+                f"{ctx.get('mhz_per_cpu', '?')} MHz"),
+        ("caches", caches or "not reported (virtual machine)"),
+        ("memory", ctx.get("fwpm_bench_memory", "?")),
+        ("kernel", ctx.get("fwpm_bench_kernel", "?")),
+        ("compiler / build", f"{ctx.get('compiler', '?')}, CMAKE_BUILD_TYPE={ctx.get('build_type', '?')}"),
+        ("fwpm commit", ctx.get("commit", "?")),
+        ("date", ctx.get("date", "?")),
+        ("mode", f"{ctx.get('fwpm_bench_mode', '?')} (mixed runs {ctx.get('fwpm_bench_mixed_seconds', '?')} s each)"),
+        ("load average at start", ", ".join(f"{x:.2f}" for x in ctx.get("load_avg", [])) or "?"),
+    ]
+    return "\n".join(["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows])
+
+
+def ratio_table(results):
+    impls = [i for i in IMPLS if any(k[1] == i for k in results)]
+    peers = [i for i in impls if i != "fwpm"]
+    head = ["benchmark", "metric"] + impls + [f"fwpm vs {p}" for p in peers]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for family in FAMILIES:
+        argsets = sorted({k[2] for k in results if k[0] == family and k[1] in impls}, key=arg_key)
+        for args in argsets:
+            for label, get, higher, kind in METRICS[family]:
+                vals = {}
+                for i in impls:
+                    b = results.get((family, i, args))
+                    vals[i] = get(b) if b and not b.get("error_occurred") else None
+                if not any(vals.values()):
+                    continue  # e.g. writer rate of a readers-only split
+                row = [f"`{family}/{args}`" if args else f"`{family}`", label]
+                row += [fmt(vals[i], kind) for i in impls]
+                row += [fmt_ratio(ratio(vals.get("fwpm"), vals[p], higher)) for p in peers]
+                lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def page_table(results):
+    impls = [i for i in IMPLS if any(k[0] == "enum_page" and k[1] == i for k in results)]
+    sizes = sorted({k[2] for k in results if k[0] == "enum_page"}, key=arg_key)
+    if not sizes:
+        return ""
+    head = ["page size", "memcpy + malloc", "memcpy only"] + \
+           [f"{i} (× memcpy+malloc)" for i in impls]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for s in sizes:
+        get = lambda impl: (results.get(("enum_page", impl, s)) or {}).get("page_ns")
+        base = get("memcpy")
+        row = [s.split(":", 1)[-1], fmt(base, "time"), fmt(get("memcpy_noalloc"), "time")]
+        for i in impls:
+            v = get(i)
+            row.append(f"{fmt(v, 'time')} ({v / base:.2g}×)" if v and base else fmt(v, "time"))
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+# ---- plots -------------------------------------------------------------------
+
+STYLE = {"fwpm": ("C0", "o"), "mutex": ("C1", "s"), "rwlock": ("C2", "^"), "urcu": ("C3", "D"),
+         "memcpy": ("0.4", "x"), "memcpy_noalloc": ("0.7", "+")}
+
+
+def series(results, family, impl, xkey, yget, match=lambda a: True):
+    pts = []
+    for (f, i, args), b in results.items():
+        if f != family or i != impl or not match(args) or b.get("error_occurred"):
+            continue
+        kv = dict(p.split(":", 1) for p in args.split("/") if ":" in p)
+        x = kv.get(xkey)
+        y = yget(b)
+        if x is None or not y:
+            continue
+        pts.append((1e5 if x == "INFINITE" else float(x), y))
+    return sorted(pts)
+
+
+def plots(results, outdir):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("report.py: no matplotlib (apt-get install python3-matplotlib); skipping plots",
+              file=sys.stderr)
+        return []
+    made = []
+
+    def save(fig, name):
+        fig.tight_layout()
+        fig.savefig(os.path.join(outdir, name), dpi=110)
+        plt.close(fig)
+        made.append(name)
+
+    # Throughput against threads.
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for impl in IMPLS:
+        pts = series(results, "open_close", impl, "threads", lambda b: b.get("items_per_second"))
+        if pts:
+            c, m = STYLE[impl]
+            ax.plot(*zip(*pts), marker=m, color=c, label=impl)
+    ax.set(xscale="log", yscale="log", xlabel="threads", ylabel="open+close pairs / s",
+           title="open_close: throughput against threads")
+    ax.set_xticks([p for p in (1, 2, 4, 8, 16) if any(
+        k[0] == "open_close" and k[2] == f"threads:{p}" for k in results)])
+    ax.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.legend()
+    ax.grid(True, which="both", alpha=0.3)
+    save(fig, "open_close.png")
+
+    # Cost against N, log axes.
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for impl in IMPLS:
+        c, m = STYLE[impl]
+        for state, ls in (("unchanged", "-"), ("changed", "--")):
+            pts = series(results, "create_enum_handle", impl, "n", lambda b: b["ns"],
+                         lambda a, s=state: a.endswith("/" + s))
+            if pts:
+                axes[0].plot(*zip(*pts), marker=m, color=c, ls=ls, label=f"{impl} ({state})")
+        pts = series(results, "enumerate_all", impl, "n", lambda b: b["ns"])
+        if pts:
+            axes[1].plot(*zip(*pts), marker=m, color=c, label=impl)
+    axes[0].set(title="create_enum_handle: create + destroy", ylabel="ns")
+    axes[1].set(title="enumerate_all: create + page through + destroy", ylabel="ns")
+    for ax in axes:
+        ax.set(xscale="log", yscale="log", xlabel="sessions in the table (N)")
+        ax.legend(fontsize=7)
+        ax.grid(True, which="both", alpha=0.3)
+    save(fig, "cost_vs_n.png")
+
+    # Page cost against page size, with the memcpy floor.
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for impl in IMPLS + BASELINES:
+        pts = series(results, "enum_page", impl, "size", lambda b: b.get("page_ns"))
+        if pts:
+            c, m = STYLE[impl]
+            ax.plot(*zip(*pts), marker=m, color=c, label=impl,
+                    ls=":" if impl in BASELINES else "-")
+    ax.set(xscale="log", yscale="log", xlabel="entries per page (INFINITE = all 100k)",
+           ylabel="ns per page (Enum + FreeMemory)", title="enum_page at N = 100k")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    save(fig, "enum_page.png")
+
+    # Mixed: both sides' throughput per reader/writer split.
+    splits = sorted({k[2] for k in results if k[0] == "mixed"}, key=arg_key)
+    if splits:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        width = 0.8 / len(IMPLS)
+        for j, impl in enumerate(IMPLS):
+            for ax, key in zip(axes, ("writer_ops", "reader_entries")):
+                ys = [(results.get(("mixed", impl, s)) or {}).get(key) or 0 for s in splits]
+                xs = [i + (j - len(IMPLS) / 2 + 0.5) * width for i in range(len(splits))]
+                if any(ys):
+                    ax.bar(xs, ys, width, color=STYLE[impl][0], label=impl)
+        labels = [s.replace("readers:", "R").replace("/writers:", " W") for s in splits]
+        for ax, t in zip(axes, ("writers: open+close pairs / s", "readers: entries / s")):
+            ax.set_xticks(range(len(splits)))
+            ax.set_xticklabels(labels)
+            ax.set(yscale="log", title=f"mixed at N = 100k — {t}", xlabel="readers R, writers W")
+            ax.legend(fontsize=8)
+            ax.grid(True, axis="y", which="both", alpha=0.3)
+        save(fig, "mixed.png")
+    return made
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("json")
+    ap.add_argument("--out", help="output directory (default: the JSON's directory)")
+    a = ap.parse_args()
+    outdir = a.out or os.path.dirname(os.path.abspath(a.json))
+    os.makedirs(outdir, exist_ok=True)
+    ctx, results = load(a.json)
+    made = plots(results, outdir)
+    md = [
+        "# fwpm-bench results",
+        "",
+        f"From `{os.path.basename(a.json)}`. Ratios read *fwpm is N× better*: peer ÷ fwpm for "
+        "times and bytes, fwpm ÷ peer for rates; **bold** where fwpm wins. The `urcu` peer's "
+        "snapshots are only weakly consistent (see bench/README.md).",
+        "",
+        "## Machine",
+        "",
+        machine(ctx),
+        "",
+        "## fwpm against each peer",
+        "",
+        ratio_table(results),
+        "",
+        "## A page against memcpy (N = 100k, ns per page)",
+        "",
+        page_table(results),
+        "",
+    ]
+    if made:
+        md += ["## Plots", ""] + [f"![{m}]({m})" for m in made] + [""]
+    with open(os.path.join(outdir, "report.md"), "w") as f:
+        f.write("\n".join(md))
+    print(os.path.join(outdir, "report.md"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+#!/bin/sh
+# run.sh - build fwpm-bench, run it, and turn its JSON into a report.
+#
+#   bench/run.sh --quick   under a minute on 2 cores once built: N <= 100k, short runs
+#   bench/run.sh --full    under 15 minutes on 2 cores: every benchmark, N up to 1M
+#
+# Options: --build DIR  build directory (default: <repo>/build-bench, the project default build type)
+#          --out DIR    results directory (default: bench/results/<mode>)
+# Anything else is passed to fwpm-bench, e.g. --benchmark_filter=mixed or
+# --fwpm_impls=fwpm,mutex. Writes DIR/fwpm-bench.json, DIR/report.md and
+# DIR/*.png; plots need Debian's python3-matplotlib (/usr/bin/python3).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+mode=""
+build="$repo/build-bench"
+out=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --quick | --full) mode=${1#--} ;;
+    --build) build=$2; shift ;;
+    --out) out=$2; shift ;;
+    *) break ;;
+    esac
+    shift
+done
+if [ -z "$mode" ]; then
+    echo "usage: bench/run.sh --quick|--full [--build DIR] [--out DIR] [fwpm-bench args...]" >&2
+    exit 2
+fi
+out=${out:-"$here/results/$mode"}
+
+if [ ! -f "$build/CMakeCache.txt" ]; then
+    cmake -S "$repo" -B "$build" \
+        -DFWPM_BUILD_TESTS=OFF -DFWPM_BUILD_EXAMPLES=OFF >"$build.configure.log" 2>&1 ||
+        { cat "$build.configure.log" >&2; exit 1; }
+    mv "$build.configure.log" "$build/"
+fi
+cmake --build "$build" --target fwpm-bench -j"$(nproc)" >"$build/bench-build.log" 2>&1 ||
+    { tail -40 "$build/bench-build.log" >&2; exit 1; }
+
+if [ "$mode" = quick ]; then
+    set -- --fwpm_quick --benchmark_min_time=0.05 --fwpm_mixed_seconds=0.3 "$@"
+else
+    set -- --benchmark_min_time=0.5 --fwpm_mixed_seconds=2 "$@"
+fi
+mkdir -p "$out"
+build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")
+compiler=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")
+"$build/bench/fwpm-bench" \
+    --benchmark_out="$out/fwpm-bench.json" --benchmark_out_format=json \
+    --benchmark_context=commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+    --benchmark_context=build_type="$build_type" \
+    --benchmark_context=compiler="$("$compiler" --version | head -n 1)" \
+    "$@"
+/usr/bin/python3 "$here/report.py" "$out/fwpm-bench.json" --out "$out"
