@@ -40,6 +40,8 @@ static FWPM_MEMORY_STATS0 stats(void)
 
 /* ---- (a) out of address space ------------------------------------------ */
 
+#ifndef LIMITS_ASAN
+
 /* Steps of the child; its exit status names the first one that went wrong. */
 enum exhaust_step {
     EXHAUST_OK = 0,
@@ -182,6 +184,8 @@ static int exhaust_address_space(void)
     free(h);
     return EXHAUST_OK;
 }
+
+#endif /* LIMITS_ASAN */
 
 Test(limits, out_of_address_space_is_clean)
 {

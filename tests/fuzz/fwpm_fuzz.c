@@ -9,8 +9,9 @@
  * anonymous sessions). A sequence of operations, each one byte:
  *   bits 7,6 both set: arm an allocation failure; the next byte n gives
  *     memory_fail_nth(1 + n % 16) for this operation only.
- *   (byte & 0x3F) % 8: 0 open, 1 close, 2 create-enum-handle, 3 page,
- *     4 destroy-enum-handle, 5 free, 6 verify (enumerate everything), 7 reclaim.
+ *   (byte & 0x3F) % 10: 0 open, 1 close, 2 create-enum-handle, 3 page,
+ *     4 destroy-enum-handle, 5 free, 6 verify (enumerate everything),
+ *     7 reclaim, 8 open many, 9 close many.
  * The arguments of each operation follow; see the op_* functions (and
  * make_corpus.py, which writes them).
  */
@@ -31,8 +32,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define STRING_MAX 32767u /* SPEC §2: longer display strings are rejected */
-#define MAX_LIVE 24       /* open sessions at once */
-#define MAX_RECORDS 64    /* sessions the model remembers (open or closed) */
+#define MAX_LIVE 9000     /* open sessions at once: enough for 3 tree levels */
+#define MAX_RECORDS 12000 /* sessions the model remembers (open or closed) */
+#define INDEX_SLOTS 32768 /* hash index size: a power of two > 2 * MAX_RECORDS */
 #define MAX_ENUMS 24
 #define MAX_ARRAYS 24
 #define MAX_STALE 32
@@ -66,6 +68,14 @@ static void trace(const char *call, DWORD rc, bool fault)
     if (tracing)
         fprintf(stderr, "[%u] %s -> %s%s\n", op_index, call, fwpm_error_name(rc),
                 fault ? " (allocation failure armed)" : "");
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n == 0 ? 1 : n, size);
+    if (p == NULL)
+        abort();
+    return p;
 }
 
 /* ---- input -------------------------------------------------------------- */
@@ -103,9 +113,12 @@ static uint64_t u64(struct input *in)
 
 /* ---- the model --------------------------------------------------------- */
 
-/* A session opened during this input (open, or closed but still referred to). */
+/* A session opened during this input (open, or closed but still referred to
+ * by an enumeration snapshot or an outstanding array). */
 struct record {
     bool used, open, key_known;
+    int live_at; /* position in live[] while open */
+    int refs;    /* snapshots and arrays that contain it */
     HANDLE handle;
     GUID key;
     wchar_t *name, *description; /* the model's own copies; NULL as opened */
@@ -116,24 +129,28 @@ struct enum_model {
     bool used;
     HANDLE handle;
     int owner; /* record */
-    int size;
-    int snap[MAX_LIVE]; /* records in the snapshot */
-    bool delivered[MAX_LIVE];
-    int remaining;
+    int size, remaining;
+    int *snap;       /* records in the snapshot */
+    bool *delivered; /* per snapshot position */
+    int *by_key;     /* snapshot positions sorted by key */
 };
 
 struct array_model {
     bool used;
     FWPM_SESSION0 **entries;
     UINT32 n;
-    int rec[MAX_LIVE];
+    int *rec;
 };
 
 static struct record records[MAX_RECORDS];
+static int free_records[MAX_RECORDS], n_free_records = -1; /* -1: not set up */
+static int live[MAX_LIVE], n_live;
 static struct enum_model enums[MAX_ENUMS];
 static struct array_model arrays[MAX_ARRAYS];
 static HANDLE stale_engines[MAX_STALE], stale_enums[MAX_STALE];
 static unsigned n_stale_engines, n_stale_enums; /* ring write positions (total) */
+static GUID closed_keys[MAX_STALE];             /* keys of closed sessions (a ring) */
+static unsigned n_closed_keys;
 
 /* What every entry's engine-filled fields must be. */
 static DWORD my_pid;
@@ -141,28 +158,151 @@ static uid_t my_uid;
 static wchar_t my_username[256];
 static bool my_username_known;
 
-static int live_count(void)
+/* Open-addressing indexes of the open records: by key (known keys only) and
+ * by engine handle. Linear probing, deletion by backward shift. */
+struct index {
+    int slot[INDEX_SLOTS]; /* record + 1; 0 empty */
+    bool by_handle;
+};
+
+static struct index key_index = {.by_handle = false}, handle_index = {.by_handle = true};
+
+static uint64_t mix(uint64_t h)
 {
-    int n = 0;
-    for (int i = 0; i < MAX_RECORDS; i++)
-        n += records[i].used && records[i].open;
-    return n;
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDu;
+    h ^= h >> 33;
+    return h;
 }
 
-static int nth_live(int k)
+static uint64_t hash_guid(const GUID *g)
 {
-    for (int i = 0; i < MAX_RECORDS; i++)
-        if (records[i].used && records[i].open && k-- == 0)
-            return i;
+    uint64_t half[2];
+    memcpy(half, g, sizeof(half));
+    return mix(half[0] ^ mix(half[1]));
+}
+
+static uint64_t index_hash(const struct index *ix, int rec)
+{
+    return ix->by_handle ? mix((uint64_t)(uintptr_t)records[rec].handle)
+                         : hash_guid(&records[rec].key);
+}
+
+static void index_add(struct index *ix, int rec)
+{
+    size_t i = index_hash(ix, rec) & (INDEX_SLOTS - 1);
+    while (ix->slot[i] != 0)
+        i = (i + 1) & (INDEX_SLOTS - 1);
+    ix->slot[i] = rec + 1;
+}
+
+static void index_remove(struct index *ix, int rec)
+{
+    size_t i = index_hash(ix, rec) & (INDEX_SLOTS - 1);
+    while (ix->slot[i] != rec + 1) {
+        CHECK(ix->slot[i] != 0, "model: index lost a record");
+        i = (i + 1) & (INDEX_SLOTS - 1);
+    }
+    ix->slot[i] = 0;
+    /* Backward shift: move later members of the cluster into the hole. */
+    for (size_t j = (i + 1) & (INDEX_SLOTS - 1); ix->slot[j] != 0;
+         j = (j + 1) & (INDEX_SLOTS - 1)) {
+        size_t home = index_hash(ix, ix->slot[j] - 1) & (INDEX_SLOTS - 1);
+        if (((j - home) & (INDEX_SLOTS - 1)) >= ((j - i) & (INDEX_SLOTS - 1))) {
+            ix->slot[i] = ix->slot[j];
+            ix->slot[j] = 0;
+            i = j;
+        }
+    }
+}
+
+/* The open record with this key / handle, or -1. */
+static int record_by_key(const GUID *key)
+{
+    for (size_t i = hash_guid(key) & (INDEX_SLOTS - 1); key_index.slot[i] != 0;
+         i = (i + 1) & (INDEX_SLOTS - 1))
+        if (memcmp(&records[key_index.slot[i] - 1].key, key, sizeof(GUID)) == 0)
+            return key_index.slot[i] - 1;
     return -1;
 }
 
 static int engine_of(HANDLE h)
 {
-    for (int i = 0; i < MAX_RECORDS; i++)
-        if (records[i].used && records[i].open && records[i].handle == h)
-            return i;
+    for (size_t i = mix((uint64_t)(uintptr_t)h) & (INDEX_SLOTS - 1); handle_index.slot[i] != 0;
+         i = (i + 1) & (INDEX_SLOTS - 1))
+        if (records[handle_index.slot[i] - 1].handle == h)
+            return handle_index.slot[i] - 1;
     return -1;
+}
+
+static void setup_records(void)
+{
+    for (int i = 0; i < MAX_RECORDS; i++)
+        free_records[i] = MAX_RECORDS - 1 - i;
+    n_free_records = MAX_RECORDS;
+}
+
+/* A free record; -1 when the model is full. */
+static int record_alloc(void)
+{
+    if (n_free_records == 0 || n_live == MAX_LIVE)
+        return -1;
+    int rec = free_records[--n_free_records];
+    memset(&records[rec], 0, sizeof(records[rec]));
+    records[rec].used = true;
+    return rec;
+}
+
+static void record_release(int rec)
+{
+    struct record *r = &records[rec];
+    free(r->name);
+    free(r->description);
+    memset(r, 0, sizeof(*r));
+    free_records[n_free_records++] = rec;
+}
+
+static void record_unref(int rec)
+{
+    if (--records[rec].refs == 0 && !records[rec].open)
+        record_release(rec);
+}
+
+/* Makes an allocated record open with this handle (and key, if known). */
+static void record_open(int rec, HANDLE h)
+{
+    struct record *r = &records[rec];
+    r->open = true;
+    r->handle = h;
+    r->live_at = n_live;
+    live[n_live++] = rec;
+    index_add(&handle_index, rec);
+    if (r->key_known)
+        index_add(&key_index, rec);
+}
+
+static void record_learn_key(int rec, const GUID *key)
+{
+    records[rec].key = *key;
+    records[rec].key_known = true;
+    index_add(&key_index, rec);
+}
+
+/* The session is closed: out of the live set and the indexes. */
+static void record_close(int rec)
+{
+    struct record *r = &records[rec];
+    index_remove(&handle_index, rec);
+    if (r->key_known)
+        index_remove(&key_index, rec);
+    int last = live[--n_live];
+    live[r->live_at] = last;
+    records[last].live_at = r->live_at;
+    r->open = false;
+    if (r->key_known)
+        closed_keys[n_closed_keys++ % MAX_STALE] = r->key;
+    if (r->refs == 0)
+        record_release(rec);
 }
 
 static int enum_of(HANDLE h)
@@ -189,21 +329,23 @@ static int nth_enum(int k)
     return -1;
 }
 
+static void enum_drop(int i)
+{
+    struct enum_model *m = &enums[i];
+    for (int j = 0; j < m->size; j++)
+        record_unref(m->snap[j]);
+    free(m->snap);
+    free(m->delivered);
+    free(m->by_key);
+    memset(m, 0, sizeof(*m));
+}
+
 static int array_count(void)
 {
     int n = 0;
     for (int i = 0; i < MAX_ARRAYS; i++)
         n += arrays[i].used;
     return n;
-}
-
-static bool live_key(const GUID *key)
-{
-    for (int i = 0; i < MAX_RECORDS; i++)
-        if (records[i].used && records[i].open && records[i].key_known &&
-            memcmp(&records[i].key, key, sizeof(*key)) == 0)
-            return true;
-    return false;
 }
 
 static bool guid_is_zero(const GUID *g)
@@ -224,43 +366,9 @@ static HANDLE nth_stale(const HANDLE *ring, unsigned count, uint8_t k)
     return have == 0 ? NULL : ring[k % have];
 }
 
-static void record_clear(struct record *r)
-{
-    free(r->name);
-    free(r->description);
-    memset(r, 0, sizeof(*r));
-}
-
-static bool record_referenced(int rec)
-{
-    for (int i = 0; i < MAX_ENUMS; i++)
-        for (int j = 0; enums[i].used && j < enums[i].size; j++)
-            if (enums[i].snap[j] == rec)
-                return true;
-    for (int i = 0; i < MAX_ARRAYS; i++)
-        for (UINT32 j = 0; arrays[i].used && j < arrays[i].n; j++)
-            if (arrays[i].rec[j] == rec)
-                return true;
-    return false;
-}
-
-/* A free record, recycling a closed one nothing refers to; -1 if none. */
-static int record_alloc(void)
-{
-    for (int i = 0; i < MAX_RECORDS; i++)
-        if (!records[i].used)
-            return i;
-    for (int i = 0; i < MAX_RECORDS; i++)
-        if (!records[i].open && !record_referenced(i)) {
-            record_clear(&records[i]);
-            return i;
-        }
-    return -1;
-}
-
 /* ---- what the engine says ---------------------------------------------- */
 
-/* The results SPEC allows for one call. */
+/* The errors SPEC allows for one call (success only when there are none). */
 struct expect {
     DWORD codes[8];
     int n;
@@ -280,12 +388,11 @@ static bool allowed(const struct expect *e, DWORD code)
     return false;
 }
 
-/* Success is allowed only when no error applies; out of memory whenever an
- * allocation failure is armed. */
+/* Out of memory is allowed whenever an allocation failure is armed. */
 static void expect_result(const struct expect *errors, bool fault, DWORD got, const char *call)
 {
     trace(call, got, fault);
-    bool ok = errors->n == 0 ? got == ERROR_SUCCESS || allowed(errors, got) : allowed(errors, got);
+    bool ok = errors->n == 0 ? got == ERROR_SUCCESS : allowed(errors, got);
     if (!ok && fault && got == ERROR_NOT_ENOUGH_MEMORY)
         ok = true;
     if (!ok) {
@@ -313,8 +420,8 @@ static FWPM_MEMORY_STATS0 stats_now(bool reclaim)
 static void check_open_sessions(void)
 {
     FWPM_MEMORY_STATS0 st = stats_now(false);
-    CHECK(st.openSessions == (UINT64)live_count(), "engine has %llu open sessions, model %d",
-          (unsigned long long)st.openSessions, live_count());
+    CHECK(st.openSessions == (UINT64)n_live, "engine has %llu open sessions, model %d",
+          (unsigned long long)st.openSessions, n_live);
 }
 
 static bool wide_equal(const wchar_t *a, const wchar_t *b)
@@ -352,24 +459,19 @@ static void check_entry(const FWPM_SESSION0 *e, const struct record *r)
               e->username, my_username);
 }
 
-/* Checks the pointers of a returned array: distinct entries. */
-static void check_distinct(FWPM_SESSION0 **entries, UINT32 n)
-{
-    for (UINT32 i = 0; i < n; i++)
-        for (UINT32 j = i + 1; j < n; j++)
-            CHECK(entries[i] != entries[j], "an array holds one entry twice");
-}
-
 static bool is_version4(const GUID *g)
 {
     return (g->Data3 >> 12) == 4 && (g->Data4[0] & 0xC0) == 0x80;
 }
 
+/* Marks records seen by one verify_all pass without clearing an array. */
+static unsigned seen_stamp[MAX_RECORDS], stamp_now;
+
 /*
  * Enumerates everything through a fresh handle of engine record `via` and
- * checks that it is exactly the open sessions of the model. A record whose
- * generated key is not known yet (at most one: the one just opened) learns it
- * here. No fault is armed.
+ * checks that it is exactly the open sessions of the model. The one record
+ * whose generated key is not known yet (the one just opened) learns it here.
+ * No fault is armed.
  */
 static void verify_all(int via)
 {
@@ -380,26 +482,25 @@ static void verify_all(int via)
     UINT32 n = 0;
     rc = FwpmSessionEnum0(records[via].handle, e, INFINITE, &entries, &n);
     CHECK(rc == ERROR_SUCCESS, "verify: enum: %s", fwpm_error_name(rc));
-    CHECK(n == (UINT32)live_count(), "verify: %u entries, %d sessions open", n, live_count());
-    check_distinct(entries, n);
-    bool matched[MAX_RECORDS] = {false};
-    for (UINT32 i = 0; i < n; i++) {
-        int rec = -1;
-        for (int k = 0; k < MAX_RECORDS && rec < 0; k++)
-            if (records[k].used && records[k].open && records[k].key_known &&
-                memcmp(&records[k].key, &entries[i]->sessionKey, sizeof(GUID)) == 0)
-                rec = k;
-        if (rec < 0) {
-            for (int k = 0; k < MAX_RECORDS && rec < 0; k++)
-                if (records[k].used && records[k].open && !records[k].key_known)
-                    rec = k;
-            CHECK(rec >= 0, "verify: an entry that no open session has");
-            CHECK(is_version4(&entries[i]->sessionKey), "generated key is not a version-4 GUID");
-            records[rec].key = entries[i]->sessionKey;
-            records[rec].key_known = true;
+    CHECK(n == (UINT32)n_live, "verify: %u entries, %d sessions open", n, n_live);
+    int unknown = -1;
+    for (int i = 0; i < n_live; i++)
+        if (!records[live[i]].key_known) {
+            CHECK(unknown < 0, "model: two sessions with unknown keys");
+            unknown = live[i];
         }
-        CHECK(!matched[rec], "verify: one session delivered twice");
-        matched[rec] = true;
+    stamp_now++;
+    for (UINT32 i = 0; i < n; i++) {
+        int rec = record_by_key(&entries[i]->sessionKey);
+        if (rec < 0) {
+            CHECK(unknown >= 0, "verify: an entry that no open session has");
+            CHECK(is_version4(&entries[i]->sessionKey), "generated key is not a version-4 GUID");
+            rec = unknown;
+            unknown = -1;
+            record_learn_key(rec, &entries[i]->sessionKey);
+        }
+        CHECK(seen_stamp[rec] != stamp_now, "verify: one session delivered twice");
+        seen_stamp[rec] = stamp_now;
         check_entry(entries[i], &records[rec]);
     }
     FwpmFreeMemory0((void **)&entries);
@@ -419,7 +520,7 @@ static void verify_all(int via)
 static int dummy_object;
 
 /* Garbage that is not drawn from the input's 8 bytes. */
-static HANDLE special_value(struct input *in, HANDLE live_example)
+static HANDLE special_value(struct input *in, HANDLE example)
 {
     uint8_t k = u8(in);
     switch (k % 6) {
@@ -432,10 +533,15 @@ static HANDLE special_value(struct input *in, HANDLE live_example)
     case 3:
         return &dummy_object;
     case 4: /* a real or stale handle with one bit flipped */
-        return (HANDLE)((uintptr_t)live_example ^ ((uintptr_t)1 << (u8(in) % 64)));
+        return (HANDLE)((uintptr_t)example ^ ((uintptr_t)1 << (u8(in) % 64)));
     default: /* small values with the handle tag */
         return (HANDLE)(uintptr_t)((uint64_t)u8(in) << 8 | (uint64_t)(k & 0x30) | 0xA);
     }
+}
+
+static HANDLE some_live_engine(uint16_t k)
+{
+    return n_live > 0 ? records[live[k % n_live]].handle : NULL;
 }
 
 /* An engine handle: live (or the owner of enum `owner_of`), stale, a live
@@ -444,7 +550,6 @@ static HANDLE pick_engine(struct input *in, int owner_of)
 {
     uint8_t sel = u8(in);
     uint8_t k = u8(in);
-    int live = live_count();
     switch (sel % 8) {
     case 0:
     case 1:
@@ -453,7 +558,7 @@ static HANDLE pick_engine(struct input *in, int owner_of)
             return records[enums[owner_of].owner].handle;
         /* fall through */
     case 3:
-        return live > 0 ? records[nth_live(k % live)].handle : NULL;
+        return some_live_engine(k);
     case 4:
         return nth_stale(stale_engines, n_stale_engines, k);
     case 5: {
@@ -463,8 +568,8 @@ static HANDLE pick_engine(struct input *in, int owner_of)
     case 6:
         return (HANDLE)(uintptr_t)u64(in);
     default:
-        return special_value(in, live > 0 ? records[nth_live(k % live)].handle
-                                          : nth_stale(stale_engines, n_stale_engines, k));
+        return special_value(in, n_live > 0 ? some_live_engine(k)
+                                            : nth_stale(stale_engines, n_stale_engines, k));
     }
 }
 
@@ -482,10 +587,8 @@ static HANDLE pick_enum(struct input *in)
         return n > 0 ? enums[nth_enum(k % n)].handle : NULL;
     case 4:
         return nth_stale(stale_enums, n_stale_enums, k);
-    case 5: {
-        int live = live_count();
-        return live > 0 ? records[nth_live(k % live)].handle : NULL;
-    }
+    case 5:
+        return some_live_engine(k);
     case 6:
         return (HANDLE)(uintptr_t)u64(in);
     default:
@@ -496,9 +599,22 @@ static HANDLE pick_enum(struct input *in)
 
 /* ---- strings ----------------------------------------------------------- */
 
-static const wchar_t unusual[] = {0xE9,     0x4E2D,   0xFFFD,          0x1F600, 0x10FFFF,
-                                  0xD800,   0xDFFF,   0x7FFFFFFF,      0x110000, 0x80,
-                                  0xFEFF,   0x202E,   (wchar_t)0x80000000, -1, 0xFFFF};
+/* Non-ASCII, surrogates, beyond Unicode, negative: a wchar_t is any int32. */
+static const wchar_t unusual[] = {0xE9,
+                                  0x4E2D,
+                                  0xFFFD,
+                                  0x1F600,
+                                  0x10FFFF,
+                                  0xD800,
+                                  0xDFFF,
+                                  0x7FFFFFFF,
+                                  0x110000,
+                                  0x80,
+                                  0xFEFF,
+                                  0x202E,
+                                  (wchar_t)0x80000000,
+                                  (wchar_t)-1,
+                                  0xFFFF};
 
 /* Generated strings live in two reusable buffers (name, description) of a
  * million characters, filled with non-NUL filler once: a string of length L
@@ -538,9 +654,7 @@ static wchar_t *read_string(struct input *in, int slot)
     size_t length;
     if (s < 0x80) {
         length = s;
-        wchar_t *buf = malloc((length + 1) * sizeof(wchar_t));
-        if (buf == NULL)
-            abort();
+        wchar_t *buf = xcalloc(length + 1, sizeof(wchar_t));
         for (size_t i = 0; i < length; i++) {
             uint8_t c = u8(in);
             if (c == 0xFF)
@@ -552,7 +666,6 @@ static wchar_t *read_string(struct input *in, int slot)
             else
                 buf[i] = c; /* 0 ends the string early */
         }
-        buf[length] = 0;
         return buf;
     }
     if (s == 0x80)
@@ -568,9 +681,7 @@ static wchar_t *read_string(struct input *in, int slot)
     uint8_t pattern = length > 0 ? u8(in) : 0;
     struct scratch *sc = &scratch[slot];
     if (sc->buf == NULL) {
-        sc->buf = malloc((SCRATCH_CHARS + 1) * sizeof(wchar_t));
-        if (sc->buf == NULL)
-            abort();
+        sc->buf = xcalloc(SCRATCH_CHARS + 1, sizeof(wchar_t));
         wmemset(sc->buf, FILLER, SCRATCH_CHARS + 1);
     }
     static const wchar_t base[4] = {L'a', 0xC0, 0x4E00, 0x1F300};
@@ -611,9 +722,7 @@ static wchar_t *copy_string(const wchar_t *s)
     if (s == NULL)
         return NULL;
     size_t n = wcslen(s);
-    wchar_t *c = malloc((n + 1) * sizeof(wchar_t));
-    if (c == NULL)
-        abort();
+    wchar_t *c = xcalloc(n + 1, sizeof(wchar_t));
     wmemcpy(c, s, n + 1);
     return c;
 }
@@ -624,6 +733,24 @@ static bool too_long(const wchar_t *s)
 }
 
 /* ---- operations -------------------------------------------------------- */
+
+/* Arms an allocation failure for one call; returns live bytes before it. */
+static UINT64 arm(bool fault, uint8_t fault_n)
+{
+    if (!fault)
+        return 0;
+    UINT64 before = stats_now(true).liveBytes;
+    memory_fail_nth(fault_n);
+    return before;
+}
+
+/* After an armed call: disarms; a call that failed for memory leaked nothing. */
+static void disarm(bool fault, DWORD rc, UINT64 before, const char *call)
+{
+    memory_fail_nth(0);
+    if (fault && rc == ERROR_NOT_ENOUGH_MEMORY)
+        CHECK(stats_now(true).liveBytes == before, "a failed %s leaked memory", call);
+}
 
 static void op_open(struct input *in, bool fault, uint8_t fault_n)
 {
@@ -645,15 +772,15 @@ static void op_open(struct input *in, bool fault, uint8_t fault_n)
         for (int i = 0; i < 16; i++)
             raw[i] = u8(in);
         memcpy(&session.sessionKey, raw, sizeof(raw));
-    } else if (key_mode >= 2) {
+    } else if (key_mode == 2) { /* a key some open session has */
+        uint16_t k = u16(in);
+        if (n_live > 0 && records[live[k % n_live]].key_known)
+            session.sessionKey = records[live[k % n_live]].key;
+    } else if (key_mode == 3) { /* a key a closed session had */
         uint8_t k = u8(in);
-        /* 2: a key some open session has; 3: one a closed session had. */
-        int candidates[MAX_RECORDS], n = 0;
-        for (int i = 0; i < MAX_RECORDS; i++)
-            if (records[i].used && records[i].key_known && records[i].open == (key_mode == 2))
-                candidates[n++] = i;
-        if (n > 0)
-            session.sessionKey = records[candidates[k % n]].key;
+        unsigned have = n_closed_keys < MAX_STALE ? n_closed_keys : MAX_STALE;
+        if (have > 0)
+            session.sessionKey = closed_keys[k % have];
     }
     uint8_t flags_mode = u8(in);
     switch (flags_mode & 3) {
@@ -674,8 +801,7 @@ static void op_open(struct input *in, bool fault, uint8_t fault_n)
     session.displayData.name = name;
     session.displayData.description = description;
 
-    int live = live_count();
-    int rec = live < MAX_LIVE ? record_alloc() : -1;
+    int rec = record_alloc();
     if (rec < 0) { /* the model is full: a success could not be recorded */
         discard_string(name, 0);
         discard_string(description, 1);
@@ -694,29 +820,23 @@ static void op_open(struct input *in, bool fault, uint8_t fault_n)
             allow(&errors, FWP_E_INVALID_FLAGS);
         if (too_long(name) || too_long(description))
             allow(&errors, FWP_E_INVALID_PARAMETER);
-        if (!guid_is_zero(&session.sessionKey) && live_key(&session.sessionKey))
+        if (!guid_is_zero(&session.sessionKey) && record_by_key(&session.sessionKey) >= 0)
             allow(&errors, FWP_E_ALREADY_EXISTS);
     }
 
     SEC_WINNT_AUTH_IDENTITY_W auth;
     memset(&auth, 0xA5, sizeof(auth)); /* accepted and ignored: never read */
     HANDLE out = (HANDLE)(uintptr_t)0x5E5E;
-    UINT64 before = 0;
-    if (fault) {
-        before = stats_now(true).liveBytes;
-        memory_fail_nth(fault_n);
-    }
+    UINT64 before = arm(fault, fault_n);
     DWORD rc = FwpmEngineOpen0(server ? L"remote-host" : NULL, authn, identity ? &auth : NULL,
                                null_session ? NULL : &session, null_out ? NULL : &out);
-    memory_fail_nth(0);
+    disarm(fault, rc, before, "open");
     expect_result(&errors, fault, rc, "FwpmEngineOpen0");
 
     if (rc == ERROR_SUCCESS) {
         CHECK(out != NULL && out != (HANDLE)(uintptr_t)0x5E5E, "open succeeded without a handle");
         CHECK(engine_of(out) < 0 && enum_of(out) < 0, "open returned a handle already in use");
         struct record *r = &records[rec];
-        r->used = r->open = true;
-        r->handle = out;
         if (!null_session) {
             r->key = session.sessionKey;
             r->key_known = !guid_is_zero(&session.sessionKey);
@@ -725,6 +845,7 @@ static void op_open(struct input *in, bool fault, uint8_t fault_n)
             r->flags = session.flags;
             r->timeout = session.txnWaitTimeoutInMSec;
         }
+        record_open(rec, out);
         discard_string(name, 0);
         discard_string(description, 1);
         if (!r->key_known)
@@ -732,9 +853,8 @@ static void op_open(struct input *in, bool fault, uint8_t fault_n)
     } else {
         discard_string(name, 0);
         discard_string(description, 1);
+        record_release(rec);
         CHECK(out == (HANDLE)(uintptr_t)0x5E5E, "a failed open wrote the handle");
-        if (rc == ERROR_NOT_ENOUGH_MEMORY)
-            CHECK(stats_now(true).liveBytes == before, "a failed open leaked memory");
     }
     check_open_sessions();
 }
@@ -745,33 +865,104 @@ static void drop_enums_of(int rec)
     for (int i = 0; i < MAX_ENUMS; i++)
         if (enums[i].used && enums[i].owner == rec) {
             remember_stale(stale_enums, &n_stale_enums, enums[i].handle);
-            enums[i].used = false;
+            enum_drop(i);
         }
 }
 
-static void op_close(struct input *in, bool fault, uint8_t fault_n)
+/* Closes an engine handle the model knows to be live (or not). */
+static void close_handle(HANDLE h, bool fault, uint8_t fault_n)
 {
-    HANDLE h = pick_engine(in, -1);
     int rec = engine_of(h);
     struct expect errors = {.n = 0};
     if (rec < 0)
         allow(&errors, ERROR_INVALID_HANDLE);
-    UINT64 before = 0;
-    if (fault) {
-        before = stats_now(true).liveBytes;
-        memory_fail_nth(fault_n);
-    }
+    UINT64 before = arm(fault, fault_n);
     DWORD rc = FwpmEngineClose0(h);
-    memory_fail_nth(0);
+    disarm(fault, rc, before, "close");
     expect_result(&errors, fault, rc, "FwpmEngineClose0");
     if (rc == ERROR_SUCCESS) {
-        records[rec].open = false;
         remember_stale(stale_engines, &n_stale_engines, h);
         drop_enums_of(rec);
-    } else if (rc == ERROR_NOT_ENOUGH_MEMORY) {
-        CHECK(stats_now(true).liveBytes == before, "a failed close leaked memory");
+        record_close(rec);
+    }
+}
+
+static void op_close(struct input *in, bool fault, uint8_t fault_n)
+{
+    close_handle(pick_engine(in, -1), fault, fault_n);
+    check_open_sessions();
+}
+
+/* Count for the bulk operations: c < 240: c + 1; else (c - 239) * 512, up to
+ * 8192 (a second tree level from 4097). Big counts are rare: they are slow. */
+static int bulk_count(uint8_t c)
+{
+    return c < 240 ? c + 1 : (c - 239) * 512;
+}
+
+/* Opens many sessions with derived keys (so that no key needs discovering):
+ * the tree and the hash table grow through several levels and sizes. */
+static void op_open_many(struct input *in, bool fault, uint8_t fault_n)
+{
+    int count = bulk_count(u8(in));
+    uint8_t mode = u8(in);
+    uint32_t seed = u32(in);
+    for (int i = 0; i < count; i++) {
+        int rec = record_alloc();
+        if (rec < 0)
+            break;
+        FWPM_SESSION0 session;
+        memset(&session, 0, sizeof(session));
+        session.sessionKey.Data1 = seed;
+        session.sessionKey.Data2 = (uint16_t)i;
+        session.sessionKey.Data3 = (uint16_t)(i >> 16);
+        memcpy(session.sessionKey.Data4, "fwpmbulk", 8);
+        session.flags = mode & 1;
+        session.txnWaitTimeoutInMSec = (UINT32)i;
+        wchar_t name[32];
+        swprintf(name, 32, L"bulk %d", i);
+        if (mode & 2)
+            session.displayData.name = name;
+        struct expect errors = {.n = 0};
+        if (record_by_key(&session.sessionKey) >= 0)
+            allow(&errors, FWP_E_ALREADY_EXISTS);
+        bool armed = fault && i == 0;
+        HANDLE out = NULL;
+        UINT64 before = arm(armed, fault_n);
+        DWORD rc = FwpmEngineOpen0(NULL, RPC_C_AUTHN_WINNT, NULL, &session, &out);
+        disarm(armed, rc, before, "open");
+        expect_result(&errors, armed, rc, "FwpmEngineOpen0 (many)");
+        if (rc != ERROR_SUCCESS) {
+            record_release(rec);
+            continue;
+        }
+        CHECK(engine_of(out) < 0 && enum_of(out) < 0, "open returned a handle already in use");
+        records[rec].key = session.sessionKey;
+        records[rec].key_known = true;
+        records[rec].name = copy_string(session.displayData.name);
+        records[rec].flags = session.flags;
+        records[rec].timeout = session.txnWaitTimeoutInMSec;
+        record_open(rec, out);
     }
     check_open_sessions();
+}
+
+/* Closes many live sessions, from a chosen position of the live set. */
+static void op_close_many(struct input *in, bool fault, uint8_t fault_n)
+{
+    int count = bulk_count(u8(in));
+    uint16_t from = u16(in);
+    for (int i = 0; i < count && n_live > 0; i++)
+        close_handle(records[live[(from + i) % n_live]].handle, fault && i == 0, fault_n);
+    check_open_sessions();
+}
+
+static const int *sort_snap; /* the snapshot by_key sorts positions of */
+
+static int by_key(const void *a, const void *b)
+{
+    return memcmp(&records[sort_snap[*(const int *)a]].key,
+                  &records[sort_snap[*(const int *)b]].key, sizeof(GUID));
 }
 
 static void op_create_enum(struct input *in, bool fault, uint8_t fault_n)
@@ -799,32 +990,49 @@ static void op_create_enum(struct input *in, bool fault, uint8_t fault_n)
     if (rec < 0)
         allow(&errors, ERROR_INVALID_HANDLE);
     HANDLE out = (HANDLE)(uintptr_t)0x5E5E;
-    UINT64 before = 0;
-    if (fault) {
-        before = stats_now(true).liveBytes;
-        memory_fail_nth(fault_n);
-    }
+    UINT64 before = arm(fault, fault_n);
     DWORD rc = FwpmSessionCreateEnumHandle0(
         engine, template_mode == 1 || template_mode == 2 ? &tmpl : NULL, null_out ? NULL : &out);
-    memory_fail_nth(0);
+    disarm(fault, rc, before, "create");
     expect_result(&errors, fault, rc, "FwpmSessionCreateEnumHandle0");
-    if (rc == ERROR_SUCCESS) {
-        CHECK(out != NULL && out != (HANDLE)(uintptr_t)0x5E5E, "create succeeded without a handle");
-        CHECK(engine_of(out) < 0 && enum_of(out) < 0, "create returned a handle already in use");
-        struct enum_model *en = &enums[slot];
-        memset(en, 0, sizeof(*en));
-        en->used = true;
-        en->handle = out;
-        en->owner = rec;
-        for (int i = 0; i < MAX_RECORDS; i++)
-            if (records[i].used && records[i].open)
-                en->snap[en->size++] = i;
-        en->remaining = en->size;
-    } else {
+    if (rc != ERROR_SUCCESS) {
         CHECK(out == (HANDLE)(uintptr_t)0x5E5E, "a failed create wrote the handle");
-        if (rc == ERROR_NOT_ENOUGH_MEMORY)
-            CHECK(stats_now(true).liveBytes == before, "a failed create leaked memory");
+        return;
     }
+    CHECK(out != NULL && out != (HANDLE)(uintptr_t)0x5E5E, "create succeeded without a handle");
+    CHECK(engine_of(out) < 0 && enum_of(out) < 0, "create returned a handle already in use");
+    struct enum_model *m = &enums[slot];
+    m->used = true;
+    m->handle = out;
+    m->owner = rec;
+    m->size = m->remaining = n_live;
+    m->snap = xcalloc((size_t)n_live, sizeof(int));
+    m->delivered = xcalloc((size_t)n_live, sizeof(bool));
+    m->by_key = xcalloc((size_t)n_live, sizeof(int));
+    for (int i = 0; i < n_live; i++) {
+        m->snap[i] = live[i];
+        records[live[i]].refs++;
+        m->by_key[i] = i;
+    }
+    sort_snap = m->snap;
+    qsort(m->by_key, (size_t)m->size, sizeof(int), by_key);
+}
+
+/* The snapshot position of key in enumeration m, or -1. */
+static int snapshot_position(const struct enum_model *m, const GUID *key)
+{
+    int lo = 0, hi = m->size - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        int c = memcmp(&records[m->snap[m->by_key[mid]]].key, key, sizeof(GUID));
+        if (c == 0)
+            return m->by_key[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
 }
 
 /* Which errors apply to (engine, enumeration handle) for page and destroy. */
@@ -886,20 +1094,14 @@ static void op_page(struct input *in, bool fault, uint8_t fault_n)
     handle_pair_errors(&errors, rec, en);
     FWPM_SESSION0 **entries = (FWPM_SESSION0 **)(uintptr_t)0x5E5E;
     UINT32 n = 0xDEADu;
-    UINT64 before = 0;
-    if (fault) {
-        before = stats_now(true).liveBytes;
-        memory_fail_nth(fault_n);
-    }
+    UINT64 before = arm(fault, fault_n);
     DWORD rc = FwpmSessionEnum0(engine, e, requested, null_entries ? NULL : &entries,
                                 null_count ? NULL : &n);
-    memory_fail_nth(0);
+    disarm(fault, rc, before, "page");
     expect_result(&errors, fault, rc, "FwpmSessionEnum0");
     if (rc != ERROR_SUCCESS) {
         CHECK(entries == (FWPM_SESSION0 **)(uintptr_t)0x5E5E && n == 0xDEADu,
               "a failed page wrote its out-parameters");
-        if (rc == ERROR_NOT_ENOUGH_MEMORY)
-            CHECK(stats_now(true).liveBytes == before, "a failed page leaked memory");
         return;
     }
     struct enum_model *m = &enums[en];
@@ -911,20 +1113,18 @@ static void op_page(struct input *in, bool fault, uint8_t fault_n)
     }
     CHECK(entries != NULL && entries != (FWPM_SESSION0 **)(uintptr_t)0x5E5E,
           "a page of %u entries without an array", n);
-    check_distinct(entries, n);
     struct array_model *a = &arrays[slot];
     a->used = true;
     a->entries = entries;
     a->n = n;
+    a->rec = xcalloc(n, sizeof(int));
     for (UINT32 i = 0; i < n; i++) {
-        int pos = -1;
-        for (int j = 0; j < m->size && pos < 0; j++)
-            if (memcmp(&records[m->snap[j]].key, &entries[i]->sessionKey, sizeof(GUID)) == 0)
-                pos = j;
+        int pos = snapshot_position(m, &entries[i]->sessionKey);
         CHECK(pos >= 0, "a page delivered a session that is not in the snapshot");
         CHECK(!m->delivered[pos], "a page delivered a session twice");
         m->delivered[pos] = true;
         a->rec[i] = m->snap[pos];
+        records[a->rec[i]].refs++;
         check_entry(entries[i], &records[a->rec[i]]);
     }
     m->remaining -= (int)n;
@@ -938,14 +1138,13 @@ static void op_destroy(struct input *in, bool fault, uint8_t fault_n)
     int rec = engine_of(engine);
     struct expect errors = {.n = 0};
     handle_pair_errors(&errors, rec, en);
-    if (fault)
-        memory_fail_nth(fault_n);
+    UINT64 before = arm(fault, fault_n);
     DWORD rc = FwpmSessionDestroyEnumHandle0(engine, e);
-    memory_fail_nth(0);
+    disarm(fault, rc, before, "destroy");
     expect_result(&errors, fault, rc, "FwpmSessionDestroyEnumHandle0");
     if (rc == ERROR_SUCCESS) {
         remember_stale(stale_enums, &n_stale_enums, e);
-        enums[en].used = false;
+        enum_drop(en);
     }
 }
 
@@ -958,6 +1157,9 @@ static void free_array(int i)
     FWPM_SESSION0 **p = a->entries;
     FwpmFreeMemory0((void **)&p);
     CHECK(p == NULL, "FwpmFreeMemory0 did not set the pointer to NULL");
+    for (UINT32 j = 0; j < a->n; j++)
+        record_unref(a->rec[j]);
+    free(a->rec);
     memset(a, 0, sizeof(*a));
 }
 
@@ -988,9 +1190,8 @@ static void op_free(struct input *in, bool fault, uint8_t fault_n)
 static void op_verify(struct input *in)
 {
     uint8_t k = u8(in);
-    int live = live_count();
-    if (live > 0)
-        verify_all(nth_live(k % live));
+    if (n_live > 0)
+        verify_all(live[k % n_live]);
 }
 
 /* ---- one input --------------------------------------------------------- */
@@ -1002,6 +1203,7 @@ static void setup_once(void)
         return;
     done = true;
     tracing = getenv("FWPM_FUZZ_TRACE") != NULL;
+    setup_records();
     my_pid = (DWORD)getpid();
     my_uid = geteuid();
     struct passwd *pw = getpwuid(my_uid);
@@ -1024,9 +1226,8 @@ static void setup_once(void)
 static void finish_input(UINT64 base_bytes, UINT64 base_snapshots)
 {
     op_index = ~0u;
-    int live = live_count();
-    if (live > 0)
-        verify_all(nth_live(0));
+    if (n_live > 0)
+        verify_all(live[0]);
     for (int i = 0; i < MAX_ARRAYS; i++)
         if (arrays[i].used)
             free_array(i);
@@ -1037,18 +1238,19 @@ static void finish_input(UINT64 base_bytes, UINT64 base_snapshots)
         CHECK(rc == ERROR_INVALID_HANDLE, "a closed engine handle made an enum handle: %s",
               fwpm_error_name(rc));
     }
-    if (live > 0)
+    if (n_live > 0)
         for (unsigned i = 0; i < n_stale_enums && i < MAX_STALE; i++) {
-            DWORD rc = FwpmSessionDestroyEnumHandle0(records[nth_live(0)].handle, stale_enums[i]);
+            DWORD rc = FwpmSessionDestroyEnumHandle0(records[live[0]].handle, stale_enums[i]);
             CHECK(rc == ERROR_INVALID_HANDLE, "a destroyed enum handle was destroyed again: %s",
                   fwpm_error_name(rc));
         }
-    for (int i = 0; i < MAX_RECORDS; i++)
-        if (records[i].used && records[i].open) {
-            DWORD rc = FwpmEngineClose0(records[i].handle);
-            CHECK(rc == ERROR_SUCCESS, "closing at the end: %s", fwpm_error_name(rc));
-            records[i].open = false;
-        }
+    while (n_live > 0) {
+        int rec = live[n_live - 1];
+        DWORD rc = FwpmEngineClose0(records[rec].handle);
+        CHECK(rc == ERROR_SUCCESS, "closing at the end: %s", fwpm_error_name(rc));
+        drop_enums_of(rec);
+        record_close(rec);
+    }
     FWPM_MEMORY_STATS0 st = stats_now(true);
     CHECK(st.openSessions == 0, "%llu sessions open after closing all",
           (unsigned long long)st.openSessions);
@@ -1056,10 +1258,9 @@ static void finish_input(UINT64 base_bytes, UINT64 base_snapshots)
           (unsigned long long)st.liveBytes, (unsigned long long)base_bytes);
     CHECK(st.liveSnapshots == base_snapshots, "%llu snapshot versions live, %llu before",
           (unsigned long long)st.liveSnapshots, (unsigned long long)base_snapshots);
-    for (int i = 0; i < MAX_RECORDS; i++)
-        record_clear(&records[i]);
-    memset(enums, 0, sizeof(enums));
-    n_stale_engines = n_stale_enums = 0;
+    CHECK(n_free_records == MAX_RECORDS, "model: %d records still referenced",
+          MAX_RECORDS - n_free_records);
+    n_stale_engines = n_stale_enums = n_closed_keys = 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -1073,7 +1274,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t op = u8(&in);
         bool fault = (op & 0xC0) == 0xC0;
         uint8_t fault_n = fault ? (uint8_t)(1 + u8(&in) % 16) : 0;
-        switch ((op & 0x3F) % 8) {
+        switch ((op & 0x3F) % 10) {
         case 0:
             op_open(&in, fault, fault_n);
             break;
@@ -1095,8 +1296,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 6:
             op_verify(&in);
             break;
-        default:
+        case 7:
             fwpm_reclaim();
+            break;
+        case 8:
+            op_open_many(&in, fault, fault_n);
+            break;
+        default:
+            op_close_many(&in, fault, fault_n);
             break;
         }
     }

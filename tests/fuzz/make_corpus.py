@@ -8,7 +8,7 @@ the helpers below mirror its decoder. Run from anywhere:
 import os
 import struct
 
-OPEN, CLOSE, CREATE, PAGE, DESTROY, FREE, VERIFY, RECLAIM = range(8)
+OPEN, CLOSE, CREATE, PAGE, DESTROY, FREE, VERIFY, RECLAIM, OPEN_MANY, CLOSE_MANY = range(10)
 
 
 def u16(v): return struct.pack('<H', v)
@@ -71,8 +71,10 @@ def open_(server=False, authn=0, identity=False, null_session=False, null_out=Fa
     key_mode, key_bytes = 0, b''
     if isinstance(key, bytes):
         key_mode, key_bytes = 1, key
+    elif isinstance(key, tuple) and key[0] == 'live':
+        key_mode, key_bytes = 2, u16(key[1])
     elif isinstance(key, tuple):
-        key_mode, key_bytes = (2 if key[0] == 'live' else 3), bytes([key[1]])
+        key_mode, key_bytes = 3, bytes([key[1]])
     if raw_authn is not None:
         authn = 2
     mode = (server | authn << 1 | identity << 3 | null_session << 4 | null_out << 5
@@ -131,6 +133,23 @@ def destroy(enum=None, engine=None, fault=None):
 def free(k=2, fault=None):
     """k % 4: 0 FwpmFreeMemory0(NULL), 1 *p == NULL, else array (k >> 2)."""
     return op(FREE, fault) + bytes([k])
+
+
+def bulk(count):
+    """The count byte of the bulk operations: 1..240, or multiples of 512 up to 8192."""
+    if count <= 240:
+        return bytes([count - 1])
+    assert count % 512 == 0 and count <= 8192
+    return bytes([239 + count // 512])
+
+
+def open_many(count, named=False, dynamic=False, seed=0x5EED, fault=None):
+    """count sessions with keys derived from seed (Data1) and their index."""
+    return op(OPEN_MANY, fault) + bulk(count) + bytes([dynamic | named << 1]) + u32(seed)
+
+
+def close_many(count, start=0, fault=None):
+    return op(CLOSE_MANY, fault) + bulk(count) + u16(start)
 
 
 def verify(k=0): return op(VERIFY) + bytes([k])
@@ -198,6 +217,16 @@ SEEDS = {
                + free(2, fault=0) + verify()),
     'churn': (open_() * 8 + (close() + open_(name=short('c')) + create()
                              + page('byte', 3) + free(2)) * 6 + verify() + reclaim()),
+    'tree_one_level': (open_many(100, named=True) + create() + page('byte', 63) + page('byte', 2)
+                       + close_many(40, 3) + open_many(30, seed=7) + create() + page('u32', 65)
+                       + page('infinite') + close_many(50, 10) + verify() + page('infinite')
+                       + open_many(10, seed=0x5EED) + free(2) + free(6) + free(6)),
+    'tree_two_levels': (open_many(4608, dynamic=True) + create() + page('byte', 250)
+                        + close_many(1024, 100) + page('u32', 4000) + open_many(64, seed=9)
+                        + verify(3) + close_many(1536, 1) + page('infinite') + create()
+                        + page('infinite') + free(2) + free(6) + free(10)),
+    'many_faults': (open_many(70) + create(fault=2) + close_many(5, fault=1)
+                    + open_many(3, seed=1, fault=1) + page('infinite', fault=0) + verify()),
 }
 
 
