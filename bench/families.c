@@ -36,7 +36,7 @@
 static struct {
     bool quick;           /* a reduced set: N <= 100k, fewer mixed splits */
     double mixed_seconds; /* how long each mixed run churns */
-    const char *impls;    /* comma-separated subset, NULL = all */
+    const char *impls;    /* comma-separated subset ("memcpy": the baselines), NULL = all */
 } cfg = {.mixed_seconds = 1.0};
 
 static const struct fwpm_impl *const all_impls[] = {
@@ -539,7 +539,7 @@ static void build_specs(void)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (cores < 1)
         cores = 1;
-    for (int alloc = 1; alloc >= 0; alloc--)
+    for (int alloc = 1; alloc >= 0 && impl_selected("memcpy"); alloc--)
         for (size_t i = 0; i < sizeof(page_sizes) / sizeof(page_sizes[0]); i++) {
             char size[16];
             page_name(size, sizeof(size), page_sizes[i]);
@@ -608,7 +608,8 @@ int bench_configure(int *argc, char **argv)
         } else if (strncmp(a, "--fwpm", 6) == 0) {
             fprintf(stderr,
                     "fwpm-bench: unknown %s\n"
-                    "own flags: --fwpm_quick  --fwpm_mixed_seconds=S  --fwpm_impls=a,b,...\n",
+                    "own flags: --fwpm_quick  --fwpm_mixed_seconds=S  --fwpm_impls=a,b,...\n"
+                    "(impls: fwpm mutex rwlock urcu, and memcpy for the baselines)\n",
                     a);
             return -1;
         } else {

@@ -1,11 +1,12 @@
 #!/usr/bin/python3
-"""report.py - turn a fwpm-bench JSON file (--benchmark_out) into a Markdown
+"""report.py - turn fwpm-bench JSON files (--benchmark_out) into a Markdown
 report (fwpm's ratio to each peer for every benchmark, page cost against
 memcpy, the machine) and PNG plots.
 
-    /usr/bin/python3 bench/report.py RESULTS.json [--out DIR]
+    /usr/bin/python3 bench/report.py RESULTS.json... [--out DIR]
 
-Writes DIR/report.md and DIR/*.png (DIR defaults to the JSON's directory).
+Several files (e.g. one per engine, as bench/run.sh writes them) are merged.
+Writes DIR/report.md and DIR/*.png (DIR defaults to the first JSON's directory).
 Plots need Debian's python3-matplotlib, hence /usr/bin/python3; without it
 the Markdown is still written. Ratios read "fwpm is N times better": peer/fwpm
 for costs (time, bytes), fwpm/peer for rates. With repetitions, medians are
@@ -34,6 +35,8 @@ METRICS = {
     "mixed": [
         ("writer open+close/s", lambda b: b.get("writer_ops"), True, "rate"),
         ("reader entries/s", lambda b: b.get("reader_entries"), True, "rate"),
+        ("peak RSS (process)", lambda b: (b.get("peak_rss_MiB") or 0) * 1048576 or None, False,
+         "bytes"),
     ],
     "memory": [
         ("bytes/session", lambda b: b.get("bytes_per_session"), False, "bytes"),
@@ -52,12 +55,20 @@ def parse_name(name):
     return family, impl, "/".join(args)
 
 
-def load(path):
-    with open(path) as f:
-        data = json.load(f)
+def load(paths):
+    ctx, benchmarks, loads = {}, [], []
+    for path in paths:
+        with open(path) as f:
+            data = json.load(f)
+        for k, v in data.get("context", {}).items():
+            ctx.setdefault(k, v)  # the first file's machine and date
+        load1 = data.get("context", {}).get("load_avg", [None])[0]
+        if load1 is not None:
+            loads.append(f"{os.path.splitext(os.path.basename(path))[0]} {load1:.2f}")
+        benchmarks += data["benchmarks"]
     runs = {}
-    have_aggregates = any(b.get("run_type") == "aggregate" for b in data["benchmarks"])
-    for b in data["benchmarks"]:
+    have_aggregates = any(b.get("run_type") == "aggregate" for b in benchmarks)
+    for b in benchmarks:
         if have_aggregates and b.get("aggregate_name") not in (None, "median"):
             continue
         if have_aggregates and b.get("run_type") != "aggregate" and b.get("repetitions", 1) > 1:
@@ -73,7 +84,8 @@ def load(path):
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
                     b[k] = statistics.median(x[k] for x in bs if k in x)
         results[parse_name(name)] = b
-    return data.get("context", {}), results
+    ctx["loads"] = loads
+    return ctx, results
 
 
 def si(v, unit):
@@ -140,7 +152,7 @@ def machine(ctx):
         ("fwpm commit", ctx.get("commit", "?")),
         ("date", ctx.get("date", "?")),
         ("mode", f"{ctx.get('fwpm_bench_mode', '?')} (mixed runs {ctx.get('fwpm_bench_mixed_seconds', '?')} s each)"),
-        ("load average at start", ", ".join(f"{x:.2f}" for x in ctx.get("load_avg", [])) or "?"),
+        ("1-minute load average as each run started", ", ".join(ctx.get("loads", [])) or "?"),
     ]
     return "\n".join(["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows])
 
@@ -297,17 +309,17 @@ def plots(results, outdir):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("json")
+    ap.add_argument("json", nargs="+")
     ap.add_argument("--out", help="output directory (default: the JSON's directory)")
     a = ap.parse_args()
-    outdir = a.out or os.path.dirname(os.path.abspath(a.json))
+    outdir = a.out or os.path.dirname(os.path.abspath(a.json[0]))
     os.makedirs(outdir, exist_ok=True)
     ctx, results = load(a.json)
     made = plots(results, outdir)
     md = [
         "# fwpm-bench results",
         "",
-        f"From `{os.path.basename(a.json)}`. Ratios read *fwpm is N× better*: peer ÷ fwpm for "
+        f"From {', '.join(f'`{os.path.basename(p)}`' for p in a.json)}. Ratios read *fwpm is N× better*: peer ÷ fwpm for "
         "times and bytes, fwpm ÷ peer for rates; **bold** where fwpm wins. The `urcu` peer's "
         "snapshots are only weakly consistent (see bench/README.md).",
         "",

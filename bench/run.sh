@@ -4,11 +4,15 @@
 #   bench/run.sh --quick   under a minute on 2 cores once built: N <= 100k, short runs
 #   bench/run.sh --full    under 15 minutes on 2 cores: every benchmark, N up to 1M
 #
-# Options: --build DIR  build directory (default: <repo>/build-bench, the project default build type)
-#          --out DIR    results directory (default: bench/results/<mode>)
-# Anything else is passed to fwpm-bench, e.g. --benchmark_filter=mixed or
-# --fwpm_impls=fwpm,mutex. Writes DIR/fwpm-bench.json, DIR/report.md and
-# DIR/*.png; plots need Debian's python3-matplotlib (/usr/bin/python3).
+# Options: --build DIR   build directory (default: <repo>/build-bench, the
+#                        project's default build type)
+#          --out DIR     results directory (default: bench/results/<mode>)
+#          --impls LIST  engines to run (default: memcpy,fwpm,mutex,rwlock,urcu)
+# Anything else is passed to fwpm-bench, e.g. --benchmark_filter=mixed.
+# Each engine runs in its own process (so allocator state and resident
+# memory do not leak from one engine's run into the next), writing
+# DIR/<engine>.json; report.py merges them into DIR/report.md and DIR/*.png.
+# Plots need Debian's python3-matplotlib (/usr/bin/python3).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,17 +20,19 @@ repo=$(cd "$here/.." && pwd)
 mode=""
 build="$repo/build-bench"
 out=""
+impls="memcpy fwpm mutex rwlock urcu"
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick | --full) mode=${1#--} ;;
     --build) build=$2; shift ;;
     --out) out=$2; shift ;;
+    --impls) impls=$(echo "$2" | tr ',' ' '); shift ;;
     *) break ;;
     esac
     shift
 done
 if [ -z "$mode" ]; then
-    echo "usage: bench/run.sh --quick|--full [--build DIR] [--out DIR] [fwpm-bench args...]" >&2
+    echo "usage: bench/run.sh --quick|--full [--build DIR] [--out DIR] [--impls a,b] [fwpm-bench args...]" >&2
     exit 2
 fi
 out=${out:-"$here/results/$mode"}
@@ -46,12 +52,16 @@ else
     set -- --benchmark_min_time=0.5 --fwpm_mixed_seconds=2 "$@"
 fi
 mkdir -p "$out"
+rm -f "$out"/*.json
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")
 compiler=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")
-"$build/bench/fwpm-bench" \
-    --benchmark_out="$out/fwpm-bench.json" --benchmark_out_format=json \
-    --benchmark_context=commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
-    --benchmark_context=build_type="$build_type" \
-    --benchmark_context=compiler="$("$compiler" --version | head -n 1)" \
-    "$@"
-/usr/bin/python3 "$here/report.py" "$out/fwpm-bench.json" --out "$out"
+commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+for impl in $impls; do
+    "$build/bench/fwpm-bench" --fwpm_impls="$impl" \
+        --benchmark_out="$out/$impl.json" --benchmark_out_format=json \
+        --benchmark_context=commit="$commit" \
+        --benchmark_context=build_type="$build_type" \
+        --benchmark_context=compiler="$("$compiler" --version | head -n 1)" \
+        "$@"
+done
+/usr/bin/python3 "$here/report.py" "$out"/*.json --out "$out"
