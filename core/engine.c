@@ -116,15 +116,20 @@ struct session *engine_session_of(HANDLE engine_handle)
     return handles_lookup(engine_handle, HANDLE_KIND_ENGINE);
 }
 
-/* Under the writer lock: makes s's key unique, or reports the clash. */
-static DWORD claim_key(struct session *s, bool generated)
+/* Under the writer lock: adds s to the table. The insert itself finds a
+ * clash (one probe sequence, not a lookup and then an insert); a generated
+ * key that clashes is drawn again. */
+static DWORD insert_with_unique_key(struct session *s, bool generated)
 {
-    while (sessions_table_find(&engine.sessions, &s->view.sessionKey) != NULL) {
+    for (;;) {
+        if (sessions_table_insert(&engine.sessions, s))
+            return ERROR_SUCCESS;
+        if (sessions_table_find(&engine.sessions, &s->view.sessionKey) == NULL)
+            return ERROR_NOT_ENOUGH_MEMORY; /* the table could not grow */
         if (!generated)
             return FWP_E_ALREADY_EXISTS;
         session_regenerate_key(s); /* a 122-bit collision: draw again */
     }
-    return ERROR_SUCCESS;
 }
 
 DWORD engine_open_session(const FWPM_SESSION0 *requested, HANDLE *engine_handle)
@@ -135,26 +140,24 @@ DWORD engine_open_session(const FWPM_SESSION0 *requested, HANDLE *engine_handle)
     if (status != ERROR_SUCCESS)
         return status;
     HANDLE h = handles_reserve(HANDLE_KIND_ENGINE);
-    if (h == NULL) {
+    struct snapshot_edit edit;
+    if (h == NULL || !snapshot_edit_prepare(&engine.versions, &edit, true)) {
+        if (h != NULL)
+            handles_cancel(h);
         session_free(s);
         return ERROR_NOT_ENOUGH_MEMORY;
     }
     s->handle = h;
 
-    struct snapshot_edit edit;
     writer_lock();
-    status = claim_key(s, generated);
-    if (status == ERROR_SUCCESS && !snapshot_edit_begin(&engine.versions, &edit, true))
-        status = ERROR_NOT_ENOUGH_MEMORY;
-    if (status == ERROR_SUCCESS && !sessions_table_insert(&engine.sessions, s)) {
-        snapshot_edit_cancel(&edit);
-        status = ERROR_NOT_ENOUGH_MEMORY;
-    }
+    status =
+        snapshot_edit_begin(&edit) ? insert_with_unique_key(s, generated) : ERROR_NOT_ENOUGH_MEMORY;
     if (status == ERROR_SUCCESS) {
         snapshot_edit_append(&edit, s);
         snapshot_edit_publish(&edit); /* the session is open from here */
     }
     writer_unlock();
+    snapshot_edit_finish(&edit);
 
     if (status != ERROR_SUCCESS) {
         handles_cancel(h);
@@ -169,20 +172,22 @@ DWORD engine_open_session(const FWPM_SESSION0 *requested, HANDLE *engine_handle)
 DWORD engine_close_session(HANDLE engine_handle, struct session *s)
 {
     struct snapshot_edit edit;
+    /* Allocate first, so that a failure changes nothing. */
+    if (!snapshot_edit_prepare(&engine.versions, &edit, false))
+        return ERROR_NOT_ENOUGH_MEMORY;
     DWORD status = ERROR_SUCCESS;
     writer_lock();
-    /* Allocate first, so that a failure changes nothing. */
-    if (!snapshot_edit_begin(&engine.versions, &edit, false)) {
+    if (!snapshot_edit_begin(&edit)) {
         status = ERROR_NOT_ENOUGH_MEMORY;
     } else if (!handles_remove(engine_handle, HANDLE_KIND_ENGINE)) {
-        snapshot_edit_cancel(&edit); /* a racing close got there first */
-        status = ERROR_INVALID_HANDLE;
+        status = ERROR_INVALID_HANDLE; /* a racing close got there first */
     } else {
         sessions_table_remove(&engine.sessions, s);
         snapshot_edit_remove(&edit, s);
         snapshot_edit_publish(&edit); /* the session is closed from here */
     }
     writer_unlock();
+    snapshot_edit_finish(&edit);
     return status;
 }
 

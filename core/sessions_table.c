@@ -73,6 +73,8 @@ static unsigned long hash_key(const void *object, unsigned long seed)
 
 static bool keys_equal(const void *a, const void *b)
 {
+    if (a == b)
+        return true; /* removal looks a session up by its own key */
     return memcmp(a, b, sizeof(GUID)) == 0;
 }
 

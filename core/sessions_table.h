@@ -26,8 +26,8 @@ bool sessions_table_init(struct sessions_table *t);
 /* The open session with this key, or NULL. Writer, or reader in a section. */
 struct session *sessions_table_find(struct sessions_table *t, const GUID *key);
 
-/* Adds s, whose key must not be present. Writer only; false when out of
- * memory, with the table unchanged. */
+/* Adds s. Writer only; false, with the table unchanged, when its key is
+ * present or when out of memory. */
 bool sessions_table_insert(struct sessions_table *t, struct session *s);
 
 /* Removes s. Writer only. */

@@ -61,6 +61,7 @@ bool snapshot_store_init(struct snapshot_store *store)
     store->retained_newest = NULL;
     atomic_init(&store->live_versions, 1);
     atomic_init(&store->open_sessions, 0);
+    atomic_init(&store->height_hint, 0);
     atomic_init(&store->current, empty);
     return true;
 }
@@ -119,19 +120,28 @@ static struct snapshot *newest_holder(struct snapshot *from, uint64_t birth)
     return NULL;
 }
 
-/* Frees each object of the list, or hands it to the newest holder. */
-static void dispose(struct garbage *list, struct snapshot *from)
+/* Hands each object of the list to the newest version that still contains
+ * it; returns the others, which nobody needs, for freeing. */
+static struct garbage *dispose(struct garbage *list, struct snapshot *from)
 {
+    struct garbage *unused = NULL;
     while (list != NULL) {
         struct garbage *g = list;
         list = g->next;
         struct snapshot *holder = newest_holder(from, g->birth);
-        if (holder != NULL) {
-            g->next = holder->waiting;
-            holder->waiting = g;
-        } else {
-            garbage_free(g);
-        }
+        struct garbage **to = holder != NULL ? &holder->waiting : &unused;
+        g->next = *to;
+        *to = g;
+    }
+    return unused;
+}
+
+static void garbage_free_list(struct garbage *list)
+{
+    while (list != NULL) {
+        struct garbage *g = list;
+        list = g->next;
+        garbage_free(g);
     }
 }
 
@@ -152,20 +162,10 @@ struct snapshot *snapshot_reclaim(struct snapshot_store *store)
             continue;
         }
         *link = r->older; /* unlink; older versions stay in order */
-        if (any_holder(r->older)) {
-            /* Objects some older version still contains move to it; the
-             * rest stay with r, to be freed. */
-            struct garbage *list = r->waiting, *free_list = NULL;
-            while (list != NULL) {
-                struct garbage *g = list;
-                list = g->next;
-                struct snapshot *holder = newest_holder(r->older, g->birth);
-                struct garbage **to = holder != NULL ? &holder->waiting : &free_list;
-                g->next = *to;
-                *to = g;
-            }
-            r->waiting = free_list;
-        }
+        /* Objects some older version still contains move to it; the rest
+         * stay with r, to be freed. */
+        if (any_holder(r->older))
+            r->waiting = dispose(r->waiting, r->older);
         r->older = dead; /* r is off the retained list: reuse the link */
         dead = r;
     }
@@ -177,12 +177,7 @@ void snapshot_free_reclaimed(struct snapshot_store *store, struct snapshot *dead
     while (dead != NULL) {
         struct snapshot *r = dead;
         dead = r->older;
-        struct garbage *list = r->waiting;
-        while (list != NULL) {
-            struct garbage *g = list;
-            list = g->next;
-            garbage_free(g);
-        }
+        garbage_free_list(r->waiting);
         version_retire(store, r);
     }
 }
@@ -301,25 +296,50 @@ static void tree_pop(struct snapshot_edit *e)
     c->slot[index_at(last, 0)] = NULL;
 }
 
-bool snapshot_edit_begin(struct snapshot_store *store, struct snapshot_edit *e, bool adding)
+/* Chunks a write may need on a tree of this height. */
+static unsigned chunks_needed(unsigned height, bool adding)
 {
-    struct snapshot *base = atomic_load_explicit(&store->current, memory_order_relaxed);
-    unsigned need = adding ? base->height + 2u : 2u * (base->height + 1u);
+    return adding ? height + 2u : 2u * (height + 1u);
+}
+
+/* Tops the pool up to `need` chunks; false when out of memory. */
+static bool pool_fill(struct snapshot_edit *e, unsigned need)
+{
+    for (; e->pool_size < need; e->pool_size++) {
+        e->pool[e->pool_size] = memory_alloc(sizeof(struct chunk), MEMORY_DATA);
+        if (e->pool[e->pool_size] == NULL)
+            return false;
+    }
+    return true;
+}
+
+bool snapshot_edit_prepare(struct snapshot_store *store, struct snapshot_edit *e, bool adding)
+{
     e->store = store;
-    e->base = base;
+    e->adding = adding;
+    e->base = NULL;
+    e->dead_base = NULL;
     e->dropped = NULL;
+    e->unused = NULL;
     e->placed_count = 0;
     e->pool_size = 0;
     e->next = version_new();
-    if (e->next == NULL)
+    /* A hint: a tree one level taller than it is now, to be checked in begin. */
+    unsigned height = atomic_load_explicit(&store->height_hint, memory_order_relaxed);
+    if (e->next == NULL || !pool_fill(e, chunks_needed(height + 1u, adding))) {
+        snapshot_edit_finish(e);
         return false;
-    for (; e->pool_size < need; e->pool_size++) {
-        e->pool[e->pool_size] = memory_alloc(sizeof(struct chunk), MEMORY_DATA);
-        if (e->pool[e->pool_size] == NULL) {
-            snapshot_edit_cancel(e);
-            return false;
-        }
     }
+    return true;
+}
+
+bool snapshot_edit_begin(struct snapshot_edit *e)
+{
+    struct snapshot *base =
+        atomic_load_explicit(&e->store->current, memory_order_relaxed); /* writer's own */
+    if (!pool_fill(e, chunks_needed(base->height, e->adding)))
+        return false;
+    e->base = base;
     struct snapshot *n = e->next;
     atomic_init(&n->refs, 1);
     n->version = base->version + 1;
@@ -329,12 +349,15 @@ bool snapshot_edit_begin(struct snapshot_store *store, struct snapshot_edit *e, 
     return true;
 }
 
-void snapshot_edit_cancel(struct snapshot_edit *e)
+void snapshot_edit_finish(struct snapshot_edit *e)
 {
     while (e->pool_size > 0)
         chunk_free(e->pool[--e->pool_size]);
-    memory_free(e->next, sizeof(*e->next), MEMORY_DATA);
-    e->next = NULL;
+    if (e->next != NULL)
+        memory_free(e->next, sizeof(*e->next), MEMORY_DATA); /* never published */
+    garbage_free_list(e->unused);
+    if (e->dead_base != NULL)
+        version_retire(e->store, e->dead_base);
 }
 
 static void place(struct snapshot_edit *e, struct session *s, size_t position)
@@ -382,24 +405,23 @@ void snapshot_edit_publish(struct snapshot_edit *e)
     struct snapshot *base = e->base, *next = e->next;
     for (unsigned i = 0; i < e->placed_count; i++)
         e->placed[i]->slot = e->placed_at[i];
-    while (e->pool_size > 0)
-        chunk_free(e->pool[--e->pool_size]);
 
     /* The instant of the change. Release: the new tree is complete before any
      * reader can load the pointer. */
     atomic_store_explicit(&store->current, next, memory_order_release);
+    e->next = NULL; /* published: no longer the edit's to free */
     atomic_fetch_add_explicit(&store->live_versions, 1, memory_order_relaxed);
     atomic_store_explicit(&store->open_sessions, next->count, memory_order_relaxed);
+    atomic_store_explicit(&store->height_hint, next->height, memory_order_relaxed);
 
     /* Drop the store's reference to the old version. Acq_rel: if this was the
-     * last one, the holders' reads happen before the frees below. */
-    bool base_dead = atomic_fetch_sub_explicit(&base->refs, 1, memory_order_acq_rel) == 1;
-    if (!base_dead) {
+     * last one, the holders' reads happen before the frees in finish. */
+    if (atomic_fetch_sub_explicit(&base->refs, 1, memory_order_acq_rel) == 1) {
+        e->dead_base = base;
+    } else {
         base->older = store->retained_newest;
         store->retained_newest = base;
     }
-    dispose(e->dropped, store->retained_newest);
+    e->unused = dispose(e->dropped, store->retained_newest);
     e->dropped = NULL;
-    if (base_dead)
-        version_retire(store, base);
 }

@@ -39,7 +39,8 @@
 #define SNAPSHOT_FANOUT (1u << SNAPSHOT_FANOUT_BITS)
 /* Enough for 2^60 sessions; a write never needs more chunks than this. */
 #define SNAPSHOT_MAX_HEIGHT 9u
-#define SNAPSHOT_EDIT_MAX_CHUNKS (2u * (SNAPSHOT_MAX_HEIGHT + 1u) + 1u)
+/* prepare sizes for one level more than the current height */
+#define SNAPSHOT_EDIT_MAX_CHUNKS (2u * (SNAPSHOT_MAX_HEIGHT + 2u))
 
 struct chunk;
 
@@ -61,17 +62,21 @@ struct snapshot_store {
     _Atomic(struct snapshot *) current;
     struct snapshot *retained_newest; /* writer-owned */
     _Atomic uint64_t live_versions;   /* current + retained, for statistics */
+    _Atomic unsigned height_hint;     /* height of the current version */
     _Atomic uint64_t open_sessions;   /* count of the current version */
 };
 
 /* One write in progress: what it allocated up front, and what it changes. */
 struct snapshot_edit {
     struct snapshot_store *store;
-    struct snapshot *base; /* the version being changed */
-    struct snapshot *next; /* the version being built */
+    bool adding;
+    struct snapshot *base;      /* the version being changed */
+    struct snapshot *next;      /* the version being built, until published */
+    struct snapshot *dead_base; /* base, when publishing dropped its last ref */
     struct chunk *pool[SNAPSHOT_EDIT_MAX_CHUNKS];
     unsigned pool_size;
     struct garbage *dropped;   /* objects of base that next no longer has */
+    struct garbage *unused;    /* dropped objects no version needs: to free */
     struct session *placed[2]; /* sessions whose position changes */
     size_t placed_at[2];
     unsigned placed_count;
@@ -119,9 +124,20 @@ void snapshot_copy(const struct snapshot *s, size_t start, size_t n, FWPM_SESSIO
 
 /* The writer (under the writer lock) -------------------------------------- */
 
-/* Starts a write that will add (adding == true) or remove one session,
- * allocating everything it can need. false when out of memory: nothing changed. */
-bool snapshot_edit_begin(struct snapshot_store *store, struct snapshot_edit *e, bool adding);
+/* A write goes: prepare (no lock: allocates what it will likely need),
+ * begin (under the writer lock: checks against the current version), append
+ * or remove, publish, then finish (no lock again: frees what the write
+ * dropped and what it did not use). Only the middle holds the lock, and none
+ * of it allocates or frees in the common case. finish is called whatever
+ * happened, once prepare has been. */
+
+/* Starts a write that will add (adding == true) or remove one session.
+ * false when out of memory (finish has been done). */
+bool snapshot_edit_prepare(struct snapshot_store *store, struct snapshot_edit *e, bool adding);
+
+/* Under the writer lock: bases the edit on the current version. false when
+ * out of memory for a taller tree: nothing changed. */
+bool snapshot_edit_begin(struct snapshot_edit *e);
 
 /* Adds s at the end. Cannot fail. */
 void snapshot_edit_append(struct snapshot_edit *e, struct session *s);
@@ -129,11 +145,13 @@ void snapshot_edit_append(struct snapshot_edit *e, struct session *s);
 /* Removes s (moving the last session into its position). Cannot fail. */
 void snapshot_edit_remove(struct snapshot_edit *e, struct session *s);
 
-/* Makes the edit's version current: the instant of the change. */
+/* Under the writer lock: makes the edit's version current, the instant of
+ * the change. */
 void snapshot_edit_publish(struct snapshot_edit *e);
 
-/* Abandons an edit before any append/remove; nothing changed. */
-void snapshot_edit_cancel(struct snapshot_edit *e);
+/* Without the lock: frees what the edit allocated and did not use, and what
+ * the write made unreachable. Call once, after publish or instead of it. */
+void snapshot_edit_finish(struct snapshot_edit *e);
 
 /* Unlinks the retained versions that lost their last reference and hands
  * what they kept to older versions that still need it. Returns the dead
