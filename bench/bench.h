@@ -44,6 +44,7 @@ struct bench_spec {
     int threads;                  /* > 0: ->Threads(threads)->UseRealTime() */
     int manual_time;              /* ->UseManualTime(): the body times itself */
     int iterations;               /* > 0: ->Iterations(iterations) */
+    int repetitions;              /* > 1: ->Repetitions(repetitions), medians reported */
     int unit;                     /* BENCH_UNIT_* */
 };
 

@@ -477,6 +477,7 @@ static void add_impl(const struct fwpm_impl *im, long cores)
     for (long t = 1; t <= 2 * cores; t *= 2) {
         struct bench_spec *sp = add(run_open_close, im, "open_close/%s", im->name);
         sp->threads = (int)t;
+        sp->repetitions = cfg.quick ? 1 : 3; /* thread scheduling is noisy */
     }
     struct bench_spec *sp = add(run_memory, im, "memory/%s/n:%u", im->name, ENUM_N);
     sp->n = ENUM_N;
@@ -511,6 +512,7 @@ static void add_impl(const struct fwpm_impl *im, long cores)
         sp->writers = rw[1];
         sp->threads = rw[0] + rw[1];
         sp->iterations = 1;
+        sp->repetitions = cfg.quick ? 1 : 3;
         sp->unit = BENCH_UNIT_MS;
     }
     if (!cfg.quick) {

@@ -230,6 +230,13 @@ def plots(results, outdir):
     made = []
 
     def save(fig, name):
+        axes = fig.get_axes()
+        if not any(ax.get_legend_handles_labels()[0] for ax in axes):
+            plt.close(fig)  # nothing of this kind in the results
+            return
+        for ax in axes:
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=8)
         fig.tight_layout()
         fig.savefig(os.path.join(outdir, name), dpi=110)
         plt.close(fig)
@@ -247,7 +254,6 @@ def plots(results, outdir):
     ax.set_xticks([p for p in (1, 2, 4, 8, 16) if any(
         k[0] == "open_close" and k[2] == f"threads:{p}" for k in results)])
     ax.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
-    ax.legend()
     ax.grid(True, which="both", alpha=0.3)
     save(fig, "open_close.png")
 
@@ -267,7 +273,6 @@ def plots(results, outdir):
     axes[1].set(title="enumerate_all: create + page through + destroy", ylabel="ns")
     for ax in axes:
         ax.set(xscale="log", yscale="log", xlabel="sessions in the table (N)")
-        ax.legend(fontsize=7)
         ax.grid(True, which="both", alpha=0.3)
     save(fig, "cost_vs_n.png")
 
@@ -281,7 +286,6 @@ def plots(results, outdir):
                     ls=":" if impl in BASELINES else "-")
     ax.set(xscale="log", yscale="log", xlabel="entries per page (INFINITE = all 100k)",
            ylabel="ns per page (Enum + FreeMemory)", title="enum_page at N = 100k")
-    ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
     save(fig, "enum_page.png")
 
@@ -301,7 +305,6 @@ def plots(results, outdir):
             ax.set_xticks(range(len(splits)))
             ax.set_xticklabels(labels)
             ax.set(yscale="log", title=f"mixed at N = 100k — {t}", xlabel="readers R, writers W")
-            ax.legend(fontsize=8)
             ax.grid(True, axis="y", which="both", alpha=0.3)
         save(fig, "mixed.png")
     return made

@@ -92,6 +92,8 @@ int main(int argc, char **argv)
             b->UseManualTime();
         if (sp->iterations > 0)
             b->Iterations(sp->iterations);
+        if (sp->repetitions > 1)
+            b->Repetitions(sp->repetitions);
         b->Unit(sp->unit == BENCH_UNIT_MS   ? benchmark::kMillisecond
                 : sp->unit == BENCH_UNIT_US ? benchmark::kMicrosecond
                                             : benchmark::kNanosecond);
