@@ -6,6 +6,7 @@
 #include "engine.h"
 #include "handles.h"
 #include "memory.h"
+#include "refcount.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -39,21 +40,6 @@ static void enumeration_free_deferred(epoch_entry *entry)
     memory_free(en, sizeof(*en), MEMORY_DATA);
 }
 
-/* Takes a reference for a new array, unless the last one is already gone
- * (the handle was destroyed and every array freed). Inside a section. */
-static bool enumeration_try_hold(struct enumeration *en)
-{
-    uint64_t refs = atomic_load_explicit(&en->refs, memory_order_relaxed);
-    while (refs != 0) {
-        /* Relaxed: the section keeps en's memory; the version it points to
-         * is immutable and was published before en's handle. */
-        if (atomic_compare_exchange_weak_explicit(&en->refs, &refs, refs + 1, memory_order_relaxed,
-                                                  memory_order_relaxed))
-            return true;
-    }
-    return false;
-}
-
 enum release_mode {
     RELEASE_RECLAIM, /* may free a dead version's memory (never waits) */
     RELEASE_LAZILY,  /* takes no lock at all: the page path */
@@ -63,8 +49,7 @@ enum release_mode {
  * after a grace period (a page may still be reading it). */
 static void enumeration_release(struct enumeration *en, enum release_mode mode)
 {
-    /* Acq_rel: every holder's reads happen before the teardown. */
-    if (atomic_fetch_sub_explicit(&en->refs, 1, memory_order_acq_rel) != 1)
+    if (!refcount_release(&en->refs))
         return;
     if (mode == RELEASE_LAZILY)
         engine_snapshot_release_lazily(en->snapshot);
@@ -189,7 +174,7 @@ DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 reques
         return status;
     /* A reference for the array; fails only if the handle was destroyed
      * meanwhile and every array of it freed. */
-    if (!enumeration_try_hold(en))
+    if (!refcount_try_acquire(&en->refs))
         return ERROR_INVALID_HANDLE;
     struct snapshot *version = en->snapshot;
 

@@ -98,14 +98,10 @@ static struct counter_slot *slot_for_this_thread(void)
     return slot;
 }
 
-static void count_slow(enum memory_kind kind, int64_t bytes, int64_t blocks)
+/* Single writer per slot: a plain add, published with a relaxed store. */
+static inline void slot_add(struct counter_slot *slot, enum memory_kind kind, int64_t bytes,
+                            int64_t blocks)
 {
-    struct counter_slot *slot = slot_for_this_thread();
-    if (slot == NULL) {
-        atomic_fetch_add_explicit(&retired_bytes[kind], bytes, memory_order_relaxed);
-        atomic_fetch_add_explicit(&retired_blocks[kind], blocks, memory_order_relaxed);
-        return;
-    }
     atomic_store_explicit(&slot->bytes[kind],
                           atomic_load_explicit(&slot->bytes[kind], memory_order_relaxed) + bytes,
                           memory_order_relaxed);
@@ -114,20 +110,24 @@ static void count_slow(enum memory_kind kind, int64_t bytes, int64_t blocks)
                           memory_order_relaxed);
 }
 
+static void count_slow(enum memory_kind kind, int64_t bytes, int64_t blocks)
+{
+    struct counter_slot *slot = slot_for_this_thread();
+    if (slot != NULL) {
+        slot_add(slot, kind, bytes, blocks);
+        return;
+    }
+    atomic_fetch_add_explicit(&retired_bytes[kind], bytes, memory_order_relaxed);
+    atomic_fetch_add_explicit(&retired_blocks[kind], blocks, memory_order_relaxed);
+}
+
 static inline void count(enum memory_kind kind, int64_t bytes, int64_t blocks)
 {
     struct counter_slot *slot = my_slot;
-    if (__builtin_expect(slot == NULL, 0)) {
+    if (__builtin_expect(slot == NULL, 0))
         count_slow(kind, bytes, blocks);
-        return;
-    }
-    /* Single writer per slot: a plain add, published with a relaxed store. */
-    atomic_store_explicit(&slot->bytes[kind],
-                          atomic_load_explicit(&slot->bytes[kind], memory_order_relaxed) + bytes,
-                          memory_order_relaxed);
-    atomic_store_explicit(&slot->blocks[kind],
-                          atomic_load_explicit(&slot->blocks[kind], memory_order_relaxed) + blocks,
-                          memory_order_relaxed);
+    else
+        slot_add(slot, kind, bytes, blocks);
 }
 
 #ifdef FWPM_FAULT_INJECTION

@@ -28,6 +28,7 @@
 
 #include "epoch.h"
 #include "garbage.h"
+#include "refcount.h"
 #include "session.h"
 
 #include <stdatomic.h>
@@ -95,14 +96,7 @@ struct snapshot *snapshot_acquire(struct snapshot_store *store);
  * the root's memory). */
 static inline bool snapshot_try_hold(struct snapshot *s)
 {
-    uint64_t refs = atomic_load_explicit(&s->refs, memory_order_relaxed);
-    while (refs != 0) {
-        /* Acquire: pairs with the writer's release, the tree is visible. */
-        if (atomic_compare_exchange_weak_explicit(&s->refs, &refs, refs + 1, memory_order_acquire,
-                                                  memory_order_relaxed))
-            return true;
-    }
-    return false;
+    return refcount_try_acquire(&s->refs);
 }
 
 /* Drops a reference. Returns true when it was the last one of a superseded
@@ -110,8 +104,7 @@ static inline bool snapshot_try_hold(struct snapshot *s)
  * lock) to free what only that version kept. */
 static inline bool snapshot_release(struct snapshot *s)
 {
-    /* Release: this holder's reads of the chunks happen before any free. */
-    return atomic_fetch_sub_explicit(&s->refs, 1, memory_order_release) == 1;
+    return refcount_release(&s->refs);
 }
 
 static inline size_t snapshot_size(const struct snapshot *s)

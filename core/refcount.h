@@ -1,0 +1,36 @@
+/*
+ * refcount.h - reference counts that never come back from zero.
+ *
+ * Once a count has dropped to zero its object is on its way out: a holder
+ * may only take a new reference while the count is still positive. Used by
+ * snapshot versions and enumerations. Any thread.
+ */
+#ifndef FWPM_CORE_REFCOUNT_H
+#define FWPM_CORE_REFCOUNT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* One more reference unless the last one is gone. The caller must keep the
+ * counter's memory alive by other means (an epoch section, or a reference).
+ * Acquire: what the releasers wrote before publishing the object is seen. */
+static inline bool refcount_try_acquire(_Atomic uint64_t *refs)
+{
+    uint64_t n = atomic_load_explicit(refs, memory_order_relaxed);
+    while (n != 0) {
+        if (atomic_compare_exchange_weak_explicit(refs, &n, n + 1, memory_order_acquire,
+                                                  memory_order_relaxed))
+            return true;
+    }
+    return false;
+}
+
+/* Drops a reference; true when it was the last one. Acq_rel: every holder's
+ * accesses happen before whatever the last releaser does next. */
+static inline bool refcount_release(_Atomic uint64_t *refs)
+{
+    return atomic_fetch_sub_explicit(refs, 1, memory_order_acq_rel) == 1;
+}
+
+#endif /* FWPM_CORE_REFCOUNT_H */
