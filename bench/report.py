@@ -254,6 +254,7 @@ def plots(results, outdir):
     ax.set_xticks([p for p in (1, 2, 4, 8, 16) if any(
         k[0] == "open_close" and k[2] == f"threads:{p}" for k in results)])
     ax.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.get_xaxis().set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.grid(True, which="both", alpha=0.3)
     save(fig, "open_close.png")
 
