@@ -22,7 +22,12 @@ static struct engine {
     pthread_mutex_t writer_lock;
     struct sessions_table sessions;
     struct snapshot_store versions;
-} engine = {.writer_lock = PTHREAD_MUTEX_INITIALIZER};
+} engine = {
+    /* Adaptive: a writer spins briefly before sleeping. Critical sections are
+     * short (no allocation, no free), and a futex round trip costs more than
+     * waiting one out. */
+    .writer_lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP,
+};
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 _Atomic bool engine_initialized;

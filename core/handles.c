@@ -51,9 +51,18 @@ static inline struct slot *slot_at(uint32_t index)
     return &base[index & (SEGMENT_SLOTS - 1)];
 }
 
+/* A slot whose index came from the table itself (the free list, a handle we
+ * issued): it exists, no bounds check needed. */
+static inline struct slot *slot_issued(uint32_t index)
+{
+    struct slot *base =
+        atomic_load_explicit(&segments[index >> SEGMENT_BITS], memory_order_acquire);
+    return &base[index & (SEGMENT_SLOTS - 1)];
+}
+
 static void free_push(uint32_t index)
 {
-    struct slot *s = slot_at(index);
+    struct slot *s = slot_issued(index);
     uint64_t head = atomic_load_explicit(&free_head, memory_order_relaxed);
     uint64_t next;
     do {
@@ -73,7 +82,7 @@ static uint32_t free_pop(void)
             return NO_SLOT;
         /* May read a link that a racing pop/push already changed: the ABA
          * counter makes the compare-and-swap below fail in that case. */
-        uint32_t after = atomic_load_explicit(&slot_at(index)->next_free, memory_order_relaxed);
+        uint32_t after = atomic_load_explicit(&slot_issued(index)->next_free, memory_order_relaxed);
         uint64_t next = ((head >> 32) + 1) << 32 | after;
         if (atomic_compare_exchange_weak_explicit(&free_head, &head, next, memory_order_acquire,
                                                   memory_order_acquire))
@@ -120,7 +129,7 @@ HANDLE handles_reserve(enum handle_kind kind)
     while ((index = free_pop()) == NO_SLOT)
         if (!grow())
             return NULL;
-    uint64_t state = atomic_load_explicit(&slot_at(index)->state, memory_order_relaxed);
+    uint64_t state = atomic_load_explicit(&slot_issued(index)->state, memory_order_relaxed);
     return (HANDLE)(uintptr_t)encode((uint32_t)(state >> 8), index, kind);
 }
 

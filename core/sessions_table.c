@@ -101,11 +101,26 @@ bool sessions_table_insert(struct sessions_table *t, struct session *s)
     return true;
 }
 
+/* Under churn at a constant size, deletes leave tombstones and stretch probe
+ * sequences, and every probe of a live entry reads a session record (Debian's
+ * ck packs no hash bits into the pointers): lookups slow down without bound.
+ * Rebuilding the map once tombstones outnumber half the live entries costs
+ * O(entries) after Theta(entries) removals: O(1) amortized per write. The old
+ * map goes through a grace period; a failed allocation keeps it. */
+static void compact_if_worn(struct sessions_table *t)
+{
+    struct ck_hs_stat st;
+    ck_hs_stat(&t->set, &st);
+    if (st.tombstones > TABLE_INITIAL_SIZE && st.tombstones > st.n_entries / 2)
+        ck_hs_rebuild(&t->set);
+}
+
 void sessions_table_remove(struct sessions_table *t, struct session *s)
 {
     unsigned long h = CK_HS_HASH(&t->set, hash_key, &s->view.sessionKey);
     ck_hs_remove(&t->set, h, &s->view.sessionKey);
     sessions_table_shrink_if_empty(t);
+    compact_if_worn(t);
 }
 
 void sessions_table_shrink_if_empty(struct sessions_table *t)

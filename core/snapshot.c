@@ -82,19 +82,35 @@ struct snapshot *snapshot_acquire(struct snapshot_store *store)
 
 void snapshot_copy(const struct snapshot *s, size_t start, size_t n, FWPM_SESSION0 **dst)
 {
-    while (n > 0) {
-        const struct chunk *c = s->top;
-        for (unsigned level = s->height; level > 0; level--)
-            c = c->slot[index_at(start, level)];
-        size_t offset = start & POSITION_MASK;
+    if (n == 0)
+        return;
+    /* Descend once; then step from leaf to leaf, re-descending only from the
+     * lowest level whose chunk did not change. */
+    const struct chunk *path[SNAPSHOT_MAX_HEIGHT + 1];
+    const struct chunk *leaf = s->top;
+    for (unsigned level = s->height; level > 0; level--) {
+        path[level] = leaf;
+        leaf = leaf->slot[index_at(start, level)];
+    }
+    size_t offset = start & POSITION_MASK;
+    for (;;) {
         size_t take = SNAPSHOT_FANOUT - offset;
         if (take > n)
             take = n;
         /* Sessions begin with their FWPM_SESSION0 view: copy pointers as they are. */
-        memcpy(dst, &c->slot[offset], take * sizeof(*dst));
+        memcpy(dst, &leaf->slot[offset], take * sizeof(*dst));
         dst += take;
         start += take;
         n -= take;
+        if (n == 0)
+            return;
+        offset = 0;
+        unsigned level = 1;
+        while (level < s->height && index_at(start, level) == 0)
+            level++; /* this level's chunk changed too */
+        for (; level > 1; level--)
+            path[level - 1] = path[level]->slot[index_at(start, level)];
+        leaf = path[1]->slot[index_at(start, 1)];
     }
 }
 
