@@ -215,8 +215,10 @@ void engine_reclaim(void)
     writer_lock();
     atomic_store_explicit(&reclaim_pending, false, memory_order_seq_cst);
     struct snapshot *dead = snapshot_reclaim(&engine.versions);
+    struct chunk *spares = snapshot_take_spares(&engine.versions);
     sessions_table_shrink_if_empty(&engine.sessions);
     writer_unlock();
     snapshot_free_reclaimed(&engine.versions, dead);
+    snapshot_free_spares(spares);
     epoch_reclaim_all();
 }

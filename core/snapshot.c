@@ -62,6 +62,9 @@ bool snapshot_store_init(struct snapshot_store *store)
     atomic_init(&store->live_versions, 1);
     atomic_init(&store->open_sessions, 0);
     atomic_init(&store->height_hint, 0);
+    store->spare = NULL;
+    store->spare_count = 0;
+    atomic_init(&store->spare_hint, 0);
     atomic_init(&store->current, empty);
     return true;
 }
@@ -329,6 +332,31 @@ static bool pool_fill(struct snapshot_edit *e, unsigned need)
     return true;
 }
 
+/* Most spare chunks kept (about 34 KiB). */
+#define SPARE_MAX 64u
+
+/* Under the writer lock: one spare chunk, or NULL. */
+static struct chunk *spare_take(struct snapshot_store *store)
+{
+    struct chunk *c = store->spare;
+    if (c != NULL) {
+        store->spare = (struct chunk *)c->garbage.next;
+        store->spare_count--;
+    }
+    return c;
+}
+
+/* Under the writer lock: keeps c as a spare; false when there are enough. */
+static bool spare_keep(struct snapshot_store *store, struct chunk *c)
+{
+    if (store->spare_count >= SPARE_MAX)
+        return false;
+    c->garbage.next = (struct garbage *)store->spare;
+    store->spare = c;
+    store->spare_count++;
+    return true;
+}
+
 bool snapshot_edit_prepare(struct snapshot_store *store, struct snapshot_edit *e, bool adding)
 {
     e->store = store;
@@ -340,9 +368,12 @@ bool snapshot_edit_prepare(struct snapshot_store *store, struct snapshot_edit *e
     e->placed_count = 0;
     e->pool_size = 0;
     e->next = version_new();
-    /* A hint: a tree one level taller than it is now, to be checked in begin. */
+    /* Estimates (checked in begin): a tree one level taller than now, minus
+     * the spares the writer lock's holder will have. */
     unsigned height = atomic_load_explicit(&store->height_hint, memory_order_relaxed);
-    if (e->next == NULL || !pool_fill(e, chunks_needed(height + 1u, adding))) {
+    unsigned spares = atomic_load_explicit(&store->spare_hint, memory_order_relaxed);
+    unsigned need = chunks_needed(height + 1u, adding);
+    if (e->next == NULL || !pool_fill(e, need > spares ? need - spares : 0)) {
         snapshot_edit_finish(e);
         return false;
     }
@@ -351,9 +382,12 @@ bool snapshot_edit_prepare(struct snapshot_store *store, struct snapshot_edit *e
 
 bool snapshot_edit_begin(struct snapshot_edit *e)
 {
-    struct snapshot *base =
-        atomic_load_explicit(&e->store->current, memory_order_relaxed); /* writer's own */
-    if (!pool_fill(e, chunks_needed(base->height, e->adding)))
+    struct snapshot_store *store = e->store;
+    struct snapshot *base = atomic_load_explicit(&store->current, memory_order_relaxed);
+    unsigned need = chunks_needed(base->height, e->adding);
+    while (e->pool_size < need && store->spare != NULL)
+        e->pool[e->pool_size++] = spare_take(store);
+    if (!pool_fill(e, need)) /* the estimate was short: allocate, rarely */
         return false;
     e->base = base;
     struct snapshot *n = e->next;
@@ -365,6 +399,27 @@ bool snapshot_edit_begin(struct snapshot_edit *e)
     return true;
 }
 
+/* Under the writer lock, after publishing: unused chunks become spares. */
+static void keep_spares(struct snapshot_edit *e)
+{
+    struct snapshot_store *store = e->store;
+    while (e->pool_size > 0 && spare_keep(store, e->pool[e->pool_size - 1]))
+        e->pool_size--;
+    struct garbage **link = &e->unused;
+    while (*link != NULL) {
+        struct garbage *g = *link;
+        if (g->kind == GARBAGE_CHUNK) {
+            *link = g->next;
+            if (spare_keep(store, (struct chunk *)g))
+                continue;
+            g->next = *link; /* no room: back on the list, freed in finish */
+            *link = g;
+        }
+        link = &g->next;
+    }
+    atomic_store_explicit(&store->spare_hint, store->spare_count, memory_order_relaxed);
+}
+
 void snapshot_edit_finish(struct snapshot_edit *e)
 {
     while (e->pool_size > 0)
@@ -374,6 +429,24 @@ void snapshot_edit_finish(struct snapshot_edit *e)
     garbage_free_list(e->unused);
     if (e->dead_base != NULL)
         version_retire(e->store, e->dead_base);
+}
+
+struct chunk *snapshot_take_spares(struct snapshot_store *store)
+{
+    struct chunk *list = store->spare;
+    store->spare = NULL;
+    store->spare_count = 0;
+    atomic_store_explicit(&store->spare_hint, 0, memory_order_relaxed);
+    return list;
+}
+
+void snapshot_free_spares(struct chunk *list)
+{
+    while (list != NULL) {
+        struct chunk *c = list;
+        list = (struct chunk *)c->garbage.next;
+        chunk_free(c);
+    }
 }
 
 static void place(struct snapshot_edit *e, struct session *s, size_t position)
@@ -440,4 +513,5 @@ void snapshot_edit_publish(struct snapshot_edit *e)
     }
     e->unused = dispose(e->dropped, store->retained_newest);
     e->dropped = NULL;
+    keep_spares(e);
 }

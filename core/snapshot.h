@@ -64,7 +64,12 @@ struct snapshot_store {
     struct snapshot *retained_newest; /* writer-owned */
     _Atomic uint64_t live_versions;   /* current + retained, for statistics */
     _Atomic unsigned height_hint;     /* height of the current version */
-    _Atomic uint64_t open_sessions;   /* count of the current version */
+    /* Chunks no version uses any more, kept for the next writes so that the
+     * path copies of a steady churn allocate nothing. Writer-owned. */
+    struct chunk *spare;
+    unsigned spare_count;
+    _Atomic unsigned spare_hint;    /* spare_count, for prepare's estimate */
+    _Atomic uint64_t open_sessions; /* count of the current version */
 };
 
 /* One write in progress: what it allocated up front, and what it changes. */
@@ -151,6 +156,12 @@ void snapshot_edit_finish(struct snapshot_edit *e);
  * versions, each keeping only what nobody needs, for
  * snapshot_free_reclaimed: the frees happen outside the lock. */
 struct snapshot *snapshot_reclaim(struct snapshot_store *store);
+
+/* Under the writer lock: takes the spare chunks, for snapshot_free_spares. */
+struct chunk *snapshot_take_spares(struct snapshot_store *store);
+
+/* Frees chunks taken with snapshot_take_spares. No lock. */
+void snapshot_free_spares(struct chunk *list);
 
 /* Frees what snapshot_reclaim returned. Any thread, no lock. */
 void snapshot_free_reclaimed(struct snapshot_store *store, struct snapshot *dead);
