@@ -366,3 +366,29 @@ Test(open, identity_follows_a_change_of_effective_uid)
     close_session(ha);
     close_session(hb);
 }
+
+Test(open, duplicates_found_after_the_table_is_rebuilt)
+{
+    /* Churn wears the hash set out with tombstones until it is rebuilt; keys
+     * must still be found, before, across and after the rebuilds. */
+    FWPM_SESSION0 a = {.sessionKey = key_a};
+    HANDLE ha = open_with(&a, ERROR_SUCCESS);
+    enum { LIVE = 300, CHURN = 20000 };
+    HANDLE h[LIVE];
+    for (int i = 0; i < LIVE; i++)
+        h[i] = open_session();
+    for (int i = 0; i < CHURN; i++) {
+        int k = i % LIVE;
+        close_session(h[k]);
+        h[k] = open_session();
+        if (i % 997 == 0)
+            open_with(&a, FWP_E_ALREADY_EXISTS);
+    }
+    open_with(&a, FWP_E_ALREADY_EXISTS);
+    close_session(ha);
+    ha = open_with(&a, ERROR_SUCCESS);
+    for (int i = 0; i < LIVE; i++)
+        close_session(h[i]);
+    close_session(ha);
+    cr_assert_eq(open_sessions(), 0);
+}
