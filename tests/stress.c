@@ -71,6 +71,29 @@ UINT64 stress_live_bytes(void)
     return st.liveBytes;
 }
 
+unsigned stress_scaled(unsigned n)
+{
+    const char *scale = getenv("FWPM_STRESS_SCALE");
+    double factor = scale != NULL ? atof(scale) : 1.0;
+    if (!(factor > 0))
+        factor = 1.0;
+    unsigned scaled = (unsigned)(n * factor);
+    return scaled > 0 ? scaled : 1;
+}
+
+UINT64 stress_baseline(void)
+{
+    FwpmEngineClose0(NULL); /* sets the engine up */
+    return stress_live_bytes();
+}
+
+void stress_expect_baseline(UINT64 baseline)
+{
+    UINT64 after = stress_live_bytes();
+    STRESS_CHECK(after == baseline, "memory %llu bytes after the run, %llu before",
+                 (unsigned long long)after, (unsigned long long)baseline);
+}
+
 HANDLE stress_open(const wchar_t *name)
 {
     FWPM_SESSION0 s;

@@ -29,6 +29,15 @@ void stress_run(unsigned n, void (*fn)(unsigned index, void *arg), void *arg);
 /* Library memory after reclamation. */
 UINT64 stress_live_bytes(void);
 
+/* n scaled by FWPM_STRESS_SCALE (a positive factor; default 1), at least 1. */
+unsigned stress_scaled(unsigned n);
+
+/* Sets the engine up and returns the memory baseline to come back to. */
+UINT64 stress_baseline(void);
+
+/* Checks that library memory is back at the baseline. */
+void stress_expect_baseline(UINT64 baseline);
+
 /* A per-thread pseudo-random generator. */
 static inline uint64_t stress_random(uint64_t *state)
 {

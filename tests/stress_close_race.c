@@ -123,11 +123,8 @@ static void worker(unsigned index, void *arg)
 
 int main(void)
 {
-    const char *scale = getenv("FWPM_STRESS_SCALE");
-    if (scale != NULL && atof(scale) > 0)
-        rounds = (unsigned)(rounds * atof(scale)) + 1;
-    FwpmEngineClose0(NULL);
-    UINT64 baseline = stress_live_bytes();
+    rounds = stress_scaled(rounds);
+    UINT64 baseline = stress_baseline();
     /* Some bystanders, so that pages have something to copy. */
     HANDLE bystanders[100];
     for (unsigned i = 0; i < 100; i++)
@@ -137,9 +134,7 @@ int main(void)
     stress_run(THREADS, worker, NULL);
     for (unsigned i = 0; i < 100; i++)
         FwpmEngineClose0(bystanders[i]);
-    UINT64 after = stress_live_bytes();
-    STRESS_CHECK(after == baseline, "memory %llu bytes after the run, %llu before",
-                 (unsigned long long)after, (unsigned long long)baseline);
+    stress_expect_baseline(baseline);
     printf("%u rounds of %u threads racing close/destroy/use\n", rounds, THREADS);
     return stress_report("stress_close_race", rounds);
 }

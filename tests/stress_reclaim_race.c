@@ -54,14 +54,9 @@ static void worker(unsigned index, void *arg)
 
 int main(void)
 {
-    const char *scale = getenv("FWPM_STRESS_SCALE");
-    if (scale != NULL && atof(scale) > 0)
-        iterations = (unsigned)(iterations * atof(scale)) + 1;
-    FwpmEngineClose0(NULL);
-    UINT64 baseline = stress_live_bytes();
+    iterations = stress_scaled(iterations);
+    UINT64 baseline = stress_baseline();
     stress_run(WORKERS + 1, worker, NULL);
-    UINT64 after = stress_live_bytes();
-    STRESS_CHECK(after == baseline, "memory %llu bytes after the run, %llu before",
-                 (unsigned long long)after, (unsigned long long)baseline);
+    stress_expect_baseline(baseline);
     return stress_report("stress_reclaim_race", iterations * WORKERS);
 }

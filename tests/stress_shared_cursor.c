@@ -125,11 +125,8 @@ static void worker(unsigned index, void *arg)
 
 int main(void)
 {
-    const char *scale = getenv("FWPM_STRESS_SCALE");
-    if (scale != NULL && atof(scale) > 0)
-        rounds = (unsigned)(rounds * atof(scale)) + 1;
-    FwpmEngineClose0(NULL);
-    UINT64 baseline = stress_live_bytes();
+    rounds = stress_scaled(rounds);
+    UINT64 baseline = stress_baseline();
     engine = stress_open(L"Pagers");
     chain_head = stress_open(L"g0");
     HANDLE *population = malloc(POPULATION * sizeof(HANDLE));
@@ -145,9 +142,7 @@ int main(void)
         FwpmEngineClose0(population[i]);
     free(population);
     FwpmEngineClose0(engine);
-    UINT64 after = stress_live_bytes();
-    STRESS_CHECK(after == baseline, "memory %llu bytes after the run, %llu before",
-                 (unsigned long long)after, (unsigned long long)baseline);
+    stress_expect_baseline(baseline);
     printf("%u rounds of %u pagers over %u sessions; the writer churned %u generations\n", rounds,
            PAGERS, POPULATION, atomic_load_explicit(&generations_churned, memory_order_relaxed));
     return stress_report("stress_shared_cursor", rounds);

@@ -156,13 +156,9 @@ static void worker(unsigned index, void *arg)
 
 int main(void)
 {
-    const char *scale = getenv("FWPM_STRESS_SCALE");
-    if (scale != NULL && atof(scale) > 0) {
-        churns = (unsigned)(churns * atof(scale));
-        min_snapshots = (unsigned)(min_snapshots * atof(scale)) + 1;
-    }
-    FwpmEngineClose0(NULL); /* sets the engine up */
-    UINT64 baseline = stress_live_bytes();
+    churns = stress_scaled(churns);
+    min_snapshots = stress_scaled(min_snapshots);
+    UINT64 baseline = stress_baseline();
 
     HANDLE *population = malloc(POPULATION * sizeof(HANDLE));
     for (unsigned i = 0; i < POPULATION; i++) {
@@ -183,9 +179,7 @@ int main(void)
     for (unsigned i = 0; i < POPULATION; i++)
         FwpmEngineClose0(population[i]);
     free(population);
-    UINT64 after = stress_live_bytes();
-    STRESS_CHECK(after == baseline, "memory %llu bytes after the run, %llu before",
-                 (unsigned long long)after, (unsigned long long)baseline);
+    stress_expect_baseline(baseline);
     uint64_t checked = atomic_load_explicit(&snapshots_checked, memory_order_relaxed);
     printf("%u writers x %u churns, %llu snapshots of >= %u sessions checked\n", WRITERS, churns,
            (unsigned long long)checked, POPULATION);
