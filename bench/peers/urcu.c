@@ -7,11 +7,10 @@
  * Retired sessions and enumeration objects are freed after a grace period
  * (call_rcu). Byte counts exclude liburcu's own bucket arrays.
  */
-#define _LGPL_SOURCE
-#include <urcu/urcu-memb.h>
+#include "rcu.h"
+
 #include <urcu/rculfhash.h>
 
-#include "common.h"
 #include "impl.h"
 
 #include <pthread.h>
@@ -23,54 +22,24 @@ struct urcu_session {
     struct rcu_head rcu;
 };
 
-struct urcu_enum {
-    struct peer_enum base;
-    struct rcu_head rcu;
-};
-
 static struct cds_lfht *urcu_table;
 static struct peer_handle_table urcu_handles = {.peer = PEER_URCU};
 static atomic_size_t urcu_live; /* sizes the snapshot buffer; a hint only */
 static pthread_once_t urcu_once = PTHREAD_ONCE_INIT;
-static pthread_key_t urcu_thread_key;
-static _Thread_local bool urcu_registered;
-
-static void urcu_thread_exit(void *unused)
-{
-    (void)unused;
-    urcu_memb_unregister_thread();
-}
 
 static void urcu_init(void)
 {
-    if (pthread_key_create(&urcu_thread_key, urcu_thread_exit) != 0)
-        abort();
     urcu_table = cds_lfht_new_flavor(1, 1, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
                                      &urcu_memb_flavor, NULL);
     if (!urcu_table)
         abort();
 }
 
-/* Lazily registers the calling thread with RCU (unregistered at thread exit). */
-static void urcu_register(void)
-{
-    pthread_once(&urcu_once, urcu_init);
-    if (!urcu_registered) {
-        urcu_memb_register_thread();
-        pthread_setspecific(urcu_thread_key, &urcu_registered);
-        urcu_registered = true;
-    }
-}
-
+/* A read section on the table (created on first use). */
 static void urcu_enter(void)
 {
-    urcu_register();
-    urcu_memb_read_lock();
-}
-
-static void urcu_leave(void)
-{
-    urcu_memb_read_unlock();
+    pthread_once(&urcu_once, urcu_init);
+    peer_rcu_enter();
 }
 
 static int urcu_match(struct cds_lfht_node *node, const void *key)
@@ -82,11 +51,6 @@ static int urcu_match(struct cds_lfht_node *node, const void *key)
 static void urcu_session_retire(struct rcu_head *head)
 {
     peer_session_release(&caa_container_of(head, struct urcu_session, rcu)->base);
-}
-
-static void urcu_enum_retire(struct rcu_head *head)
-{
-    peer_enum_free(&caa_container_of(head, struct urcu_enum, rcu)->base);
 }
 
 static DWORD urcu_open(const wchar_t *serverName, UINT32 authnService,
@@ -106,7 +70,7 @@ static DWORD urcu_open(const wchar_t *serverName, UINT32 authnService,
     while (cds_lfht_add_unique(urcu_table, (unsigned long)peer_guid_hash(key), urcu_match, key,
                                &s->node) != &s->node) {
         if (!base->generated_key) {
-            urcu_leave();
+            peer_rcu_leave();
             peer_session_release(base); /* never published */
             return FWP_E_ALREADY_EXISTS;
         }
@@ -115,12 +79,12 @@ static DWORD urcu_open(const wchar_t *serverName, UINT32 authnService,
     HANDLE h = peer_handle_add(&urcu_handles, PEER_HANDLE_ENGINE, base);
     if (!h) {
         cds_lfht_del(urcu_table, &s->node);
-        urcu_leave();
+        peer_rcu_leave();
         urcu_memb_call_rcu(&s->rcu, urcu_session_retire);
         return ERROR_NOT_ENOUGH_MEMORY;
     }
     atomic_fetch_add_explicit(&urcu_live, 1, memory_order_relaxed);
-    urcu_leave();
+    peer_rcu_leave();
     *engineHandle = h;
     return ERROR_SUCCESS;
 }
@@ -131,16 +95,16 @@ static DWORD urcu_close(HANDLE engineHandle)
     urcu_enter();
     struct peer_session *base = peer_handle_get(&urcu_handles, engineHandle, PEER_HANDLE_ENGINE);
     if (!base || !peer_session_close(&urcu_handles, base, engineHandle, &retired)) {
-        urcu_leave();
+        peer_rcu_leave();
         return ERROR_INVALID_HANDLE;
     }
     struct urcu_session *s = (struct urcu_session *)base;
     cds_lfht_del(urcu_table, &s->node);
     atomic_fetch_sub_explicit(&urcu_live, 1, memory_order_relaxed);
-    urcu_leave();
+    peer_rcu_leave();
     while (retired) {
         struct peer_enum *next = retired->next;
-        urcu_memb_call_rcu(&((struct urcu_enum *)retired)->rcu, urcu_enum_retire);
+        peer_rcu_enum_retire(retired);
         retired = next;
     }
     /* The table's reference goes after a grace period: walkers may still be on the node. */
@@ -190,44 +154,23 @@ static DWORD urcu_create_enum(HANDLE engineHandle, const FWPM_SESSION_ENUM_TEMPL
         rc = ERROR_INVALID_HANDLE;
     } else {
         struct peer_snapshot *snap = urcu_walk();
-        rc = snap ? peer_enum_open(&urcu_handles, s, snap, sizeof(struct urcu_enum), enumHandle)
+        rc = snap ? peer_enum_open(&urcu_handles, s, snap, sizeof(struct peer_rcu_enum), enumHandle)
                   : ERROR_NOT_ENOUGH_MEMORY;
     }
-    urcu_leave();
+    peer_rcu_leave();
     return rc;
 }
 
 static DWORD urcu_enum(HANDLE engineHandle, HANDLE enumHandle, UINT32 numEntriesRequested,
                        FWPM_SESSION0 ***entries, UINT32 *numEntriesReturned)
 {
-    if (!entries || !numEntriesReturned)
-        return FWP_E_NULL_POINTER;
-    struct peer_enum *e;
-    urcu_enter();
-    DWORD rc = peer_enum_lookup(&urcu_handles, engineHandle, enumHandle, &e);
-    if (rc == ERROR_SUCCESS)
-        rc = peer_enum_page(e, numEntriesRequested, entries, numEntriesReturned);
-    urcu_leave();
-    return rc;
+    return peer_rcu_enum(&urcu_handles, engineHandle, enumHandle, numEntriesRequested, entries,
+                         numEntriesReturned);
 }
 
 static DWORD urcu_destroy_enum(HANDLE engineHandle, HANDLE enumHandle)
 {
-    struct peer_enum *e;
-    urcu_enter();
-    DWORD rc = peer_enum_lookup(&urcu_handles, engineHandle, enumHandle, &e);
-    if (rc == ERROR_SUCCESS && !peer_enum_detach(&urcu_handles, e))
-        rc = ERROR_INVALID_HANDLE;
-    urcu_leave();
-    if (rc == ERROR_SUCCESS) /* concurrent pages may still read it */
-        urcu_memb_call_rcu(&((struct urcu_enum *)e)->rcu, urcu_enum_retire);
-    return rc;
-}
-
-static void urcu_reclaim(void)
-{
-    urcu_register();
-    urcu_memb_barrier();
+    return peer_rcu_destroy_enum(&urcu_handles, engineHandle, enumHandle);
 }
 
 static uint64_t urcu_memory_bytes(void)
@@ -243,7 +186,7 @@ const struct fwpm_impl fwpm_impl_urcu = {
     .session_enum = urcu_enum,
     .destroy_enum_handle = urcu_destroy_enum,
     .free_memory = peer_free_memory,
-    .reclaim = urcu_reclaim,
+    .reclaim = peer_rcu_barrier,
     .memory_bytes = urcu_memory_bytes,
     .snapshot = "weak",
 };
