@@ -46,6 +46,7 @@ static const struct fwpm_impl *const all_impls[] = {
     &fwpm_impl_mutex,
     &fwpm_impl_rwlock,
     &fwpm_impl_urcu,
+    &fwpm_impl_snapcache,
 };
 #define NIMPLS (sizeof(all_impls) / sizeof(all_impls[0]))
 
@@ -611,7 +612,7 @@ int bench_configure(int *argc, char **argv)
             fprintf(stderr,
                     "fwpm-bench: unknown %s\n"
                     "own flags: --fwpm_quick  --fwpm_mixed_seconds=S  --fwpm_impls=a,b,...\n"
-                    "(impls: fwpm mutex rwlock urcu, and memcpy for the baselines)\n",
+                    "(impls: fwpm mutex rwlock urcu snapcache, and memcpy for the baselines)\n",
                     a);
             return -1;
         } else {

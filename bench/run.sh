@@ -7,7 +7,7 @@
 # Options: --build DIR   build directory (default: <repo>/build-bench, the
 #                        project's default build type)
 #          --out DIR     results directory (default: bench/results/<mode>)
-#          --impls LIST  engines to run (default: memcpy,fwpm,mutex,rwlock,urcu)
+#          --impls LIST  engines to run (default: memcpy,fwpm,mutex,rwlock,urcu,snapcache)
 # Anything else is passed to fwpm-bench, e.g. --benchmark_filter=mixed.
 # Each engine runs in its own process (so allocator state and resident
 # memory do not leak from one engine's run into the next), writing
@@ -20,7 +20,7 @@ repo=$(cd "$here/.." && pwd)
 mode=""
 build="$repo/build-bench"
 out=""
-impls="memcpy fwpm mutex rwlock urcu"
+impls="memcpy fwpm mutex rwlock urcu snapcache"
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick | --full) mode=${1#--} ;;

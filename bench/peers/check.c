@@ -24,6 +24,7 @@ static const struct fwpm_impl *const impls[] = {
     &fwpm_impl_mutex,
     &fwpm_impl_rwlock,
     &fwpm_impl_urcu,
+    &fwpm_impl_snapcache,
 };
 
 static int failures;

@@ -445,18 +445,21 @@ struct peer_snapshot *peer_snapshot_alloc(enum peer_id peer, size_t cap)
     atomic_init(&snap->refs, 1);
     snap->peer = (uint8_t)peer;
     snap->count = 0;
+    snap->dispose = NULL;
+    snap->newer = NULL;
+    snap->retired = NULL;
     return snap;
 }
 
 struct peer_snapshot *peer_snapshot_copy(enum peer_id peer, struct peer_session *const *live,
-                                         size_t n)
+                                         size_t n, bool pin_each)
 {
     struct peer_snapshot *snap = peer_snapshot_alloc(peer, n);
     if (!snap)
         return NULL;
     /* pub is the first member: a record pointer is its entry pointer. */
     memcpy(snap->items, live, n * sizeof(*live));
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; pin_each && i < n; i++)
         atomic_fetch_add_explicit(&live[i]->refs, 1, memory_order_relaxed);
     snap->count = n;
     return snap;
@@ -466,6 +469,10 @@ void peer_snapshot_release(struct peer_snapshot *snap)
 {
     if (atomic_fetch_sub_explicit(&snap->refs, 1, memory_order_acq_rel) != 1)
         return;
+    if (snap->dispose) {
+        snap->dispose(snap);
+        return;
+    }
     for (size_t i = 0; i < snap->count; i++)
         peer_session_release((struct peer_session *)snap->items[i]);
     peer_free((enum peer_id)snap->peer, snap);

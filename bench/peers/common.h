@@ -1,5 +1,5 @@
 /*
- * common.h - what the three peer engines (mutex, rwlock, urcu) share, so that
+ * common.h - what the peer engines (mutex, rwlock, urcu, snapcache) share, so that
  * each peer file holds only its own synchronisation design: byte accounting,
  * argument validation and session records (SPEC §2), a lock-free generation-
  * checked handle table, refcounted snapshots and the page arrays handed to
@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum peer_id { PEER_MUTEX, PEER_RWLOCK, PEER_URCU, PEER_COUNT };
+enum peer_id { PEER_MUTEX, PEER_RWLOCK, PEER_URCU, PEER_SNAPCACHE, PEER_COUNT };
 
 /* ---- byte accounting: malloc with per-thread, per-peer counters --------- */
 void *peer_malloc(enum peer_id peer, size_t size);
@@ -86,14 +86,21 @@ struct peer_snapshot {
     atomic_uint refs; /* enumeration handles + page arrays using it */
     uint8_t peer;
     size_t count;
-    FWPM_SESSION0 *items[]; /* each holds a session reference */
+    /* NULL (the default): each entry holds a session reference, dropped when
+     * the snapshot goes. Otherwise the engine keeps the entries alive its own
+     * way and this runs instead on the last release (snapcache: versions). */
+    void (*dispose)(struct peer_snapshot *snap);
+    struct peer_snapshot *newer;  /* snapcache: the next version, one reference */
+    struct peer_session *retired; /* snapcache: sessions closed while this was newest */
+    FWPM_SESSION0 *items[];       /* each holds a session reference unless dispose */
 };
 
-/* An empty snapshot with room for `cap` entries (count = 0, refs = 1). */
+/* An empty snapshot with room for `cap` entries (count = 0, refs = 1, the
+ * hook and the links NULL). */
 struct peer_snapshot *peer_snapshot_alloc(enum peer_id peer, size_t cap);
-/* Copies n session pointers (memcpy) and takes a reference on each. */
+/* Copies n session pointers (memcpy); with pin_each, takes a reference on each. */
 struct peer_snapshot *peer_snapshot_copy(enum peer_id peer, struct peer_session *const *live,
-                                         size_t n);
+                                         size_t n, bool pin_each);
 void peer_snapshot_release(struct peer_snapshot *snap);
 
 struct peer_enum {

@@ -1,7 +1,7 @@
 /*
  * impl.h - one engine design behind the six session functions of SPEC §2, as a
- * table of function pointers, so that fwpm and its peers (mutex, rwlock, urcu)
- * link side by side into fwpm-bench under distinct symbols.
+ * table of function pointers, so that fwpm and its peers (mutex, rwlock, urcu,
+ * snapcache) link side by side into fwpm-bench under distinct symbols.
  */
 #ifndef BENCH_PEERS_IMPL_H
 #define BENCH_PEERS_IMPL_H
@@ -27,7 +27,7 @@ typedef DWORD fwpm_destroy_enum_fn(HANDLE engineHandle, HANDLE enumHandle);
 typedef void fwpm_free_fn(void **p);
 
 struct fwpm_impl {
-    const char *name; /* "fwpm", "mutex", "rwlock", "urcu": the <impl> in benchmark names */
+    const char *name; /* "fwpm", "mutex", ...: the <impl> in benchmark names */
     fwpm_open_fn *engine_open;
     fwpm_close_fn *engine_close;
     fwpm_create_enum_fn *create_enum_handle;
@@ -45,6 +45,7 @@ extern const struct fwpm_impl fwpm_impl_fwpm;
 extern const struct fwpm_impl fwpm_impl_mutex;
 extern const struct fwpm_impl fwpm_impl_rwlock;
 extern const struct fwpm_impl fwpm_impl_urcu;
+extern const struct fwpm_impl fwpm_impl_snapcache;
 
 #ifdef __cplusplus
 }

@@ -2,19 +2,26 @@
  * locked.c - the lock-around-everything engine shared by the mutex and rwlock
  * peers (see locked.h). This is the straightforward port: a snapshot copies
  * the dense session array under the lock and takes a reference on every
- * session, so an enumeration costs O(sessions) while holding the lock.
+ * session, so an enumeration costs O(sessions) while holding the lock. The
+ * snapcache peer reuses the writers' side and plugs in its own snapshots and
+ * lock-free pages (struct locked_variant).
  */
 #include "locked.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #define LOCKED_INITIAL 1024
 
-struct locked_session {
-    struct peer_session base; /* first: live[] holds &base */
-    size_t pos;               /* index in live[] */
-    struct locked_session *hnext;
-};
+void locked_mutex_lock(void *lock)
+{
+    pthread_mutex_lock(lock);
+}
+
+void locked_mutex_unlock(void *lock)
+{
+    pthread_mutex_unlock(lock);
+}
 
 static struct locked_session *as_locked(struct peer_session *s)
 {
@@ -94,8 +101,9 @@ DWORD locked_open(struct locked_engine *g, const wchar_t *serverName, UINT32 aut
                   const FWPM_SESSION0 *session, HANDLE *engineHandle)
 {
     struct peer_session *base;
-    DWORD rc = peer_session_new(g->peer, serverName, authnService, session, engineHandle,
-                                sizeof(struct locked_session), &base);
+    DWORD rc = peer_session_new(
+        g->peer, serverName, authnService, session, engineHandle,
+        g->variant ? g->variant->session_size : sizeof(struct locked_session), &base);
     if (rc != ERROR_SUCCESS)
         return rc;
     struct locked_session *s = as_locked(base);
@@ -108,6 +116,8 @@ DWORD locked_open(struct locked_engine *g, const wchar_t *serverName, UINT32 aut
         if (!h) {
             registry_remove(g, s);
             rc = ERROR_NOT_ENOUGH_MEMORY;
+        } else if (g->variant) {
+            g->variant->joined(g, s);
         }
     }
     g->unlock(g->lock);
@@ -129,13 +139,19 @@ DWORD locked_close(struct locked_engine *g, HANDLE engineHandle)
         return ERROR_INVALID_HANDLE;
     }
     registry_remove(g, as_locked(s));
+    if (g->variant)
+        g->variant->left(g, as_locked(s));
     g->unlock(g->lock);
     while (retired) {
         struct peer_enum *next = retired->next;
-        peer_enum_free(retired);
+        if (g->variant)
+            g->variant->enum_retire(retired);
+        else
+            peer_enum_free(retired);
         retired = next;
     }
-    peer_session_release(s);
+    if (!g->variant)
+        peer_session_release(s);
     return ERROR_SUCCESS;
 }
 
@@ -145,13 +161,16 @@ DWORD locked_create_enum(struct locked_engine *g, HANDLE engineHandle,
     DWORD rc = peer_check_enum_args(enumTemplate, enumHandle);
     if (rc != ERROR_SUCCESS)
         return rc;
-    g->lock_shared(g->lock);
+    const struct locked_variant *v = g->variant;
+    (v ? g->lock_exclusive : g->lock_shared)(g->lock);
     struct peer_session *s = peer_handle_get(&g->handles, engineHandle, PEER_HANDLE_ENGINE);
     if (!s) {
         rc = ERROR_INVALID_HANDLE;
     } else {
-        struct peer_snapshot *snap = peer_snapshot_copy(g->peer, g->live, g->count);
-        rc = snap ? peer_enum_open(&g->handles, s, snap, sizeof(struct peer_enum), enumHandle)
+        struct peer_snapshot *snap =
+            v ? v->snapshot(g) : peer_snapshot_copy(g->peer, g->live, g->count, true);
+        rc = snap ? peer_enum_open(&g->handles, s, snap,
+                                   v ? v->enum_size : sizeof(struct peer_enum), enumHandle)
                   : ERROR_NOT_ENOUGH_MEMORY;
     }
     g->unlock(g->lock);
@@ -161,6 +180,9 @@ DWORD locked_create_enum(struct locked_engine *g, HANDLE engineHandle,
 DWORD locked_enum(struct locked_engine *g, HANDLE engineHandle, HANDLE enumHandle,
                   UINT32 numEntriesRequested, FWPM_SESSION0 ***entries, UINT32 *numEntriesReturned)
 {
+    if (g->variant)
+        return g->variant->enum_page(&g->handles, engineHandle, enumHandle, numEntriesRequested,
+                                     entries, numEntriesReturned);
     if (!entries || !numEntriesReturned)
         return FWP_E_NULL_POINTER;
     struct peer_enum *e;
@@ -174,6 +196,8 @@ DWORD locked_enum(struct locked_engine *g, HANDLE engineHandle, HANDLE enumHandl
 
 DWORD locked_destroy_enum(struct locked_engine *g, HANDLE engineHandle, HANDLE enumHandle)
 {
+    if (g->variant)
+        return g->variant->destroy_enum(&g->handles, engineHandle, enumHandle);
     struct peer_enum *e;
     /* Exclusive: pages use the enumeration object under the shared lock. */
     g->lock_exclusive(g->lock);

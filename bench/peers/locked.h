@@ -3,7 +3,8 @@
  * session pointers (swap-remove on close) plus a chained hash index on the
  * key, both guarded by one lock. Changes (open, close, destroy) take it
  * exclusively; snapshots (malloc + memcpy + one reference per session) and
- * pages take it shared. The two peers differ only in the lock they plug in.
+ * pages take it shared. The mutex and rwlock peers differ only in the lock
+ * they plug in; the snapcache peer also plugs in a variant (below).
  */
 #ifndef BENCH_PEERS_LOCKED_H
 #define BENCH_PEERS_LOCKED_H
@@ -11,8 +12,39 @@
 #include "common.h"
 #include "impl.h"
 
+struct locked_session {
+    struct peer_session base;     /* first: live[] holds &base */
+    size_t pos;                   /* index in live[] */
+    struct locked_session *hnext; /* key chain; free for the engine's use once closed */
+};
+
+struct locked_engine;
+typedef DWORD locked_page_fn(struct peer_handle_table *t, HANDLE engineHandle, HANDLE enumHandle,
+                             UINT32 numEntriesRequested, FWPM_SESSION0 ***entries,
+                             UINT32 *numEntriesReturned);
+typedef DWORD locked_destroy_fn(struct peer_handle_table *t, HANDLE engineHandle,
+                                HANDLE enumHandle);
+
+/* What the snapcache peer changes in this engine; NULL for mutex and rwlock. */
+struct locked_variant {
+    size_t session_size; /* its session record, a struct locked_session first */
+    size_t enum_size;    /* its enumeration object, a struct peer_enum first */
+    /* Under the exclusive lock (handle creation takes it exclusively too). */
+    struct peer_snapshot *(*snapshot)(struct locked_engine *g); /* one reference, for a handle */
+    void (*joined)(struct locked_engine *g, struct locked_session *s);
+    /* left gets the table's reference to s. */
+    void (*left)(struct locked_engine *g, struct locked_session *s);
+    /* After the lock: an enumeration object of a closed session. */
+    void (*enum_retire)(struct peer_enum *e);
+    /* FwpmSessionEnum0 and FwpmSessionDestroyEnumHandle0, without the lock. */
+    locked_page_fn *enum_page;
+    locked_destroy_fn *destroy_enum;
+    void (*reclaim)(void); /* frees whatever waits for a grace period */
+};
+
 struct locked_engine {
     enum peer_id peer;
+    const struct locked_variant *variant;
     void *lock;
     void (*lock_shared)(void *lock);
     void (*lock_exclusive)(void *lock);
@@ -24,6 +56,10 @@ struct locked_engine {
     struct peer_session **buckets; /* key index, chained through ->hnext */
     size_t nbuckets;               /* a power of two */
 };
+
+/* lock_* for a pthread_mutex_t: everything exclusive. */
+void locked_mutex_lock(void *lock);
+void locked_mutex_unlock(void *lock);
 
 DWORD locked_open(struct locked_engine *g, const wchar_t *serverName, UINT32 authnService,
                   const FWPM_SESSION0 *session, HANDLE *engineHandle);
@@ -59,7 +95,11 @@ DWORD locked_destroy_enum(struct locked_engine *g, HANDLE engineHandle, HANDLE e
     {                                                                                              \
         return locked_destroy_enum(&(ENGINE), eh, h);                                              \
     }                                                                                              \
-    static void NAME##_reclaim(void) {}                                                            \
+    static void NAME##_reclaim(void)                                                               \
+    {                                                                                              \
+        if ((ENGINE).variant)                                                                      \
+            (ENGINE).variant->reclaim();                                                           \
+    }                                                                                              \
     static uint64_t NAME##_memory_bytes(void)                                                      \
     {                                                                                              \
         return peer_bytes(PEER_ID);                                                                \

@@ -9,22 +9,12 @@
 
 static pthread_mutex_t mutex_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void mutex_acquire(void *lock)
-{
-    pthread_mutex_lock(lock);
-}
-
-static void mutex_release(void *lock)
-{
-    pthread_mutex_unlock(lock);
-}
-
 static struct locked_engine mutex_engine = {
     .peer = PEER_MUTEX,
     .lock = &mutex_lock,
-    .lock_shared = mutex_acquire,
-    .lock_exclusive = mutex_acquire,
-    .unlock = mutex_release,
+    .lock_shared = locked_mutex_lock,
+    .lock_exclusive = locked_mutex_lock,
+    .unlock = locked_mutex_unlock,
     .handles = {.peer = PEER_MUTEX},
 };
 
