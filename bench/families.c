@@ -10,7 +10,8 @@
  *   enum_page           page through a fresh handle at N = 100k, page size 1 ..
  *                       INFINITE (Enum + FreeMemory each), against memcpy of as
  *                       many pointers (with and without a fresh buffer)
- *   enumerate_all       create + page through (1000 a page) + destroy, N = 1k .. 1M
+ *   enumerate_all       create + page through (1000 a page) + destroy, N = 1k .. 1M,
+ *                       against one memcpy of N pointers (and 1000 a page)
  *   mixed               readers enumerating while writers churn at N = 100k
  */
 #include "bench.h"
@@ -537,22 +538,46 @@ static bool impl_selected(const char *name)
     return false;
 }
 
+static struct bench_spec *add_memcpy(const char *family, const char *name, const char *arg,
+                                     uint64_t n, uint32_t page, int alloc)
+{
+    struct bench_spec *sp = add(run_memcpy, NULL, "%s/%s/%s", family, name, arg);
+    sp->n = n;
+    sp->page = page;
+    sp->variant = alloc;
+    sp->unit = BENCH_UNIT_US;
+    return sp;
+}
+
+/* The memcpy floors: for enum_page, the same pages out of a 100k-pointer
+ * array; for enumerate_all, one memcpy of all n pointers into a reused buffer
+ * ("memcpy") and the same walk as the engines, 1000 a page into fresh buffers
+ * ("memcpy_paged"). */
+static void add_baselines(void)
+{
+    char arg[32];
+    for (int alloc = 1; alloc >= 0; alloc--)
+        for (size_t i = 0; i < sizeof(page_sizes) / sizeof(page_sizes[0]); i++) {
+            snprintf(arg, sizeof(arg), "size:");
+            page_name(arg + 5, sizeof(arg) - 5, page_sizes[i]);
+            add_memcpy("enum_page", alloc ? "memcpy" : "memcpy_noalloc", arg, ENUM_N, page_sizes[i],
+                       alloc);
+        }
+    static const uint64_t all_n[] = {1000, 10000, ENUM_N, 1000000};
+    for (size_t i = 0; i < sizeof(all_n) / sizeof(all_n[0]) - (cfg.quick ? 1 : 0); i++) {
+        snprintf(arg, sizeof(arg), "n:%llu", (unsigned long long)all_n[i]);
+        add_memcpy("enumerate_all", "memcpy", arg, all_n[i], INFINITE, 0);
+        add_memcpy("enumerate_all", "memcpy_paged", arg, all_n[i], ALL_PAGE, 1);
+    }
+}
+
 static void build_specs(void)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (cores < 1)
         cores = 1;
-    for (int alloc = 1; alloc >= 0 && impl_selected("memcpy"); alloc--)
-        for (size_t i = 0; i < sizeof(page_sizes) / sizeof(page_sizes[0]); i++) {
-            char size[16];
-            page_name(size, sizeof(size), page_sizes[i]);
-            struct bench_spec *sp = add(run_memcpy, NULL, "enum_page/%s/size:%s",
-                                        alloc ? "memcpy" : "memcpy_noalloc", size);
-            sp->n = ENUM_N;
-            sp->page = page_sizes[i];
-            sp->variant = alloc;
-            sp->unit = BENCH_UNIT_US;
-        }
+    if (impl_selected("memcpy"))
+        add_baselines();
     for (size_t i = 0; i < NIMPLS; i++)
         if (impl_selected(all_impls[i]->name))
             add_impl(all_impls[i], cores);
