@@ -7,6 +7,8 @@ memcpy, the machine) and PNG plots.
 
 Several files (e.g. one per engine, as bench/run.sh writes them) are merged.
 Writes DIR/report.md and DIR/*.png (DIR defaults to the first JSON's directory).
+With both fwpm and snapcache (the rebuilt snapshot of issue 6) in the results,
+report.md also compares the two against issue 6's goals.
 Plots need Debian's python3-matplotlib, hence /usr/bin/python3; without it
 the Markdown is still written. Ratios read "fwpm is N times better": peer/fwpm
 for costs (time, bytes), fwpm/peer for rates. With repetitions, medians are
@@ -20,7 +22,7 @@ import re
 import statistics
 import sys
 
-IMPLS = ["fwpm", "mutex", "rwlock", "urcu"]
+IMPLS = ["fwpm", "mutex", "rwlock", "urcu", "snapcache"]
 BASELINES = ["memcpy", "memcpy_noalloc"]
 FAMILIES = ["open_close", "create_enum_handle", "enum_page", "enumerate_all", "mixed", "memory"]
 TO_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
@@ -107,7 +109,7 @@ def fmt(v, kind):
         return si(v, "/s")
     if kind == "bytes":
         for scale, unit in ((1 << 20, "MiB"), (1 << 10, "KiB")):
-            if v >= scale:
+            if abs(v) >= scale:
                 return f"{v / scale:.3g} {unit}"
         return f"{v:.0f} B"
     return f"{v:.3g}"
@@ -198,10 +200,106 @@ def page_table(results):
     return "\n".join(lines)
 
 
+# ---- issue 6: fwpm against snapcache, the rebuilt snapshot --------------------
+
+def n_of(args):
+    m = re.match(r"n:(\d+)", args)
+    return int(m.group(1)) if m else None
+
+
+def verdict(ok):
+    return "**pass**" if ok else "**fail**"
+
+
+def issue6(results):
+    """fwpm against snapcache (issue 6's "previous design") and the goals."""
+    if not any(k[1] == "snapcache" for k in results) or not any(k[1] == "fwpm" for k in results):
+        return ""
+    def get(family, impl, args):
+        b = results.get((family, impl, args))
+        return b if b and not b.get("error_occurred") else None
+
+    def ns(family, impl, args):
+        return (get(family, impl, args) or {}).get("ns")
+
+    out, goals = [], []
+
+    ns_all = sorted({n_of(k[2]) for k in results if k[0] == "create_enum_handle"} - {None})
+    out += ["### Handle creation (create + destroy)", "",
+            "| N | fwpm unchanged | fwpm after a change | snapcache unchanged | snapcache after a change | snapcache ÷ fwpm after a change |",
+            "|---|---|---|---|---|---|"]
+    for n in ns_all:
+        v = [ns("create_enum_handle", i, f"n:{n}/{st}") for i in ("fwpm", "snapcache")
+             for st in ("unchanged", "changed")]
+        out.append(f"| {n:,} | " + " | ".join(fmt(x, "time") for x in v) +
+                   f" | {fmt_ratio(ratio(v[1], v[3], False))} |")
+    big = ns_all[-1] if ns_all else None
+    after, base = ns("create_enum_handle", "fwpm", f"n:{big}/changed"), \
+        ns("create_enum_handle", "fwpm", "n:1000/unchanged")
+    if after and base:
+        goals.append((f"handle right after a change at N = {big:,} ≤ 3× a handle on an "
+                      "unchanged table of 1,000", f"{fmt(after, 'time')} ÷ {fmt(base, 'time')} = "
+                      f"{after / base:.2f}×", verdict(after <= 3 * base)))
+
+    ns_enum = sorted({n_of(k[2]) for k in results if k[0] == "enumerate_all"} - {None})
+    out += ["", "### Full enumeration, per entry (create, 1000 a page, destroy)", "",
+            "| N | memcpy of N pointers | memcpy 1000 a page (+ malloc) | fwpm | fwpm ÷ memcpy | snapcache | snapcache ÷ memcpy |",
+            "|---|---|---|---|---|---|---|"]
+    for n in ns_enum:
+        per = {i: (ns("enumerate_all", i, f"n:{n}") or 0) / n or None
+               for i in ("memcpy", "memcpy_paged", "fwpm", "snapcache")}
+        r = {i: per[i] / per["memcpy"] if per[i] and per["memcpy"] else None
+             for i in ("fwpm", "snapcache")}
+        xr = {i: "–" if r[i] is None else f"{r[i]:.2f}×" for i in r}
+        out.append(f"| {n:,} | {fmt(per['memcpy'], 'time')} | {fmt(per['memcpy_paged'], 'time')} | "
+                   f"{fmt(per['fwpm'], 'time')} | {xr['fwpm']} | {fmt(per['snapcache'], 'time')} | "
+                   f"{xr['snapcache']} |")
+        if r["fwpm"] is not None:
+            goals.append((f"full enumeration at N = {n:,} ≤ 3× memcpy, per entry",
+                          f"{fmt(per['fwpm'], 'time')} vs {fmt(per['memcpy'], 'time')}: "
+                          f"{r['fwpm']:.2f}×", verdict(r["fwpm"] <= 3)))
+
+    oc = [(get("open_close", i, "threads:1") or {}).get("items_per_second")
+          for i in ("fwpm", "snapcache")]
+    if all(oc):
+        goals.append(("single-thread open+close ≥ 0.8× the previous design's",
+                      f"{fmt(oc[0], 'rate')} vs {fmt(oc[1], 'rate')}: {oc[0] / oc[1]:.2f}×",
+                      verdict(oc[0] >= 0.8 * oc[1])))
+
+    splits = sorted({k[2] for k in results if k[0] == "mixed"}, key=arg_key)
+    if splits:
+        out += ["", "### Readers and writers at N = 100k (mixed)", "",
+                "peak RSS: the process's VmHWM, reset as each run starts (it includes the "
+                "table and what earlier benchmarks left); growth: VmHWM minus the RSS at the start.",
+                "",
+                "| split | writer open+close/s fwpm | snapcache | reader entries/s fwpm | snapcache | peak RSS fwpm | snapcache | growth fwpm | snapcache |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        for sp in splits:
+            b = [get("mixed", i, sp) or {} for i in ("fwpm", "snapcache")]
+            row = [sp.replace("readers:", "R").replace("/writers:", " W")]
+            for key, kind, scale in (("writer_ops", "rate", 1), ("reader_entries", "rate", 1),
+                                     ("peak_rss_MiB", "bytes", 1048576),
+                                     ("rss_growth_MiB", "bytes", 1048576)):
+                for x in b:
+                    v = x.get(key)
+                    row.append("–" if v is None or (v == 0 and kind == "rate") else
+                               fmt(v * scale, kind))
+            out.append("| " + " | ".join(row) + " |")
+
+    head = ["## Issue 6: fwpm against snapcache (the rebuilt snapshot)", "",
+            "`snapcache` is the design issue 6 replaces: a snapshot vector cached while "
+            "nothing changes and copied again (under the writers' mutex) by the first handle "
+            "after a change. See bench/README.md.", ""]
+    if goals:
+        head += ["| goal | measured | |", "|---|---|---|"] + \
+                [f"| {g} | {m} | {v} |" for g, m, v in goals] + [""]
+    return "\n".join(head + out + [""])
+
+
 # ---- plots -------------------------------------------------------------------
 
 STYLE = {"fwpm": ("C0", "o"), "mutex": ("C1", "s"), "rwlock": ("C2", "^"), "urcu": ("C3", "D"),
-         "memcpy": ("0.4", "x"), "memcpy_noalloc": ("0.7", "+")}
+         "snapcache": ("C4", "v"), "memcpy": ("0.4", "x"), "memcpy_noalloc": ("0.7", "+")}
 
 
 def series(results, family, impl, xkey, yget, match=lambda a: True):
@@ -270,6 +368,10 @@ def plots(results, outdir):
         pts = series(results, "enumerate_all", impl, "n", lambda b: b["ns"])
         if pts:
             axes[1].plot(*zip(*pts), marker=m, color=c, label=impl)
+    pts = series(results, "enumerate_all", "memcpy", "n", lambda b: b["ns"])
+    if pts:
+        c, m = STYLE["memcpy"]
+        axes[1].plot(*zip(*pts), marker=m, color=c, ls=":", label="memcpy of N pointers")
     axes[0].set(title="create_enum_handle: create + destroy", ylabel="ns")
     axes[1].set(title="enumerate_all: create + page through + destroy", ylabel="ns")
     for ax in axes:
@@ -339,6 +441,7 @@ def main():
         "",
         page_table(results),
         "",
+        issue6(results),
     ]
     if made:
         md += ["## Plots", ""] + [f"![{m}]({m})" for m in made] + [""]
