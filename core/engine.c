@@ -216,9 +216,11 @@ void engine_reclaim(void)
     atomic_store_explicit(&reclaim_pending, false, memory_order_seq_cst);
     struct snapshot *dead = snapshot_reclaim(&engine.versions);
     struct chunk *spares = snapshot_take_spares(&engine.versions);
+    struct epoch_batch retiring = snapshot_take_retiring(&engine.versions);
     sessions_table_shrink_if_empty(&engine.sessions);
     writer_unlock();
     snapshot_free_reclaimed(&engine.versions, dead);
     snapshot_free_spares(spares);
+    epoch_retire_batch(&retiring);
     epoch_reclaim_all();
 }

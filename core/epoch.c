@@ -118,18 +118,19 @@ static void queue_incoming(void)
     }
 }
 
-void epoch_retire(epoch_entry *entry, epoch_callback *callback)
+/* Pushes the chain first..last (linked through next) on `incoming`, then
+ * queues what is there if nobody else is doing it. */
+static void push_incoming(epoch_entry *first, epoch_entry *last)
 {
     pthread_once(&init_once, epoch_init);
-    entry->callback = callback;
     epoch_entry *head = atomic_load_explicit(&incoming, memory_order_relaxed);
     do {
-        entry->next = head;
-        /* Release: the entry's fields are written before it can be taken. */
-    } while (!atomic_compare_exchange_weak_explicit(&incoming, &head, entry, memory_order_release,
+        last->next = head;
+        /* Release: the entries' fields are written before they can be taken. */
+    } while (!atomic_compare_exchange_weak_explicit(&incoming, &head, first, memory_order_release,
                                                     memory_order_relaxed));
     if (pthread_mutex_trylock(&retire_lock) != 0)
-        return; /* somebody is queueing: ours goes with the next batch */
+        return; /* somebody is queueing: ours go with the next batch */
     queue_incoming();
     /* A poll scans every thread's record and never waits: once per batch. */
     if (queued_since_poll >= RETIRE_POLL_BATCH) {
@@ -137,6 +138,20 @@ void epoch_retire(epoch_entry *entry, epoch_callback *callback)
         ck_epoch_poll(&retire_record);
     }
     pthread_mutex_unlock(&retire_lock);
+}
+
+void epoch_retire(epoch_entry *entry, epoch_callback *callback)
+{
+    entry->callback = callback;
+    push_incoming(entry, entry);
+}
+
+void epoch_retire_batch(struct epoch_batch *b)
+{
+    if (b->first != NULL)
+        push_incoming(b->first, b->last);
+    b->first = b->last = NULL;
+    b->count = 0;
 }
 
 /* Under retire_lock: takes every entry off the retire record, whatever its

@@ -53,6 +53,27 @@ void epoch_exit(ck_epoch_record_t *record);
 /* Runs callback(entry) after a grace period. Lock-free: never blocks. */
 void epoch_retire(epoch_entry *entry, epoch_callback *callback);
 
+/* Entries one owner collects to retire together: one hand-off for many
+ * objects (a writer retires a version root on every write). */
+struct epoch_batch {
+    epoch_entry *first, *last;
+    unsigned count;
+};
+
+static inline void epoch_batch_add(struct epoch_batch *b, epoch_entry *entry,
+                                   epoch_callback *callback)
+{
+    entry->callback = callback;
+    entry->next = b->first;
+    if (b->first == NULL)
+        b->last = entry;
+    b->first = entry;
+    b->count++;
+}
+
+/* Retires every entry of the batch (as epoch_retire) and empties it. */
+void epoch_retire_batch(struct epoch_batch *b);
+
 /* Runs every callback retired before the call, after waiting for a grace
  * period. Blocks; the calling thread must not be inside a section. */
 void epoch_reclaim_all(void);

@@ -152,7 +152,7 @@ void session_free(struct session *s)
     memory_free(s, s->bytes, MEMORY_DATA);
 }
 
-static void session_free_deferred(epoch_entry *entry)
+void session_free_deferred(epoch_entry *entry)
 {
     session_free((struct session *)((char *)entry - offsetof(struct session, retire)));
 }

@@ -65,6 +65,9 @@ void session_free(struct session *s);
 /* Frees a record after a grace period. */
 void session_retire(struct session *s);
 
+/* The epoch callback that frees a record (for batched retiring). */
+void session_free_deferred(epoch_entry *entry);
+
 static inline struct session *session_of_view(FWPM_SESSION0 *view)
 {
     return (struct session *)view; /* the view is the first member */

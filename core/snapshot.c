@@ -65,6 +65,7 @@ bool snapshot_store_init(struct snapshot_store *store)
     store->spare = NULL;
     store->spare_count = 0;
     atomic_init(&store->spare_hint, 0);
+    store->retiring = (struct epoch_batch){NULL, NULL, 0};
     atomic_init(&store->current, empty);
     return true;
 }
@@ -362,7 +363,7 @@ bool snapshot_edit_prepare(struct snapshot_store *store, struct snapshot_edit *e
     e->store = store;
     e->adding = adding;
     e->base = NULL;
-    e->dead_base = NULL;
+    e->handoff = (struct epoch_batch){NULL, NULL, 0};
     e->dropped = NULL;
     e->unused = NULL;
     e->placed_count = 0;
@@ -399,8 +400,20 @@ bool snapshot_edit_begin(struct snapshot_edit *e)
     return true;
 }
 
-/* Under the writer lock, after publishing: unused chunks become spares. */
-static void keep_spares(struct snapshot_edit *e)
+/* Retire batches hold this many objects before they are handed on. */
+#define RETIRE_BATCH 16u
+
+/* Under the writer lock: a dead version root goes to the retire batch. */
+static void retire_version_batched(struct snapshot_store *store, struct snapshot *s)
+{
+    atomic_fetch_sub_explicit(&store->live_versions, 1, memory_order_relaxed);
+    epoch_batch_add(&store->retiring, &s->retire, version_free_deferred);
+}
+
+/* Under the writer lock, after publishing: unused chunks become spares,
+ * dropped sessions join the retire batch; a full batch is handed to finish.
+ * Only what has no room stays on e->unused, for finish to free. */
+static void recycle_dropped(struct snapshot_edit *e)
 {
     struct snapshot_store *store = e->store;
     while (e->pool_size > 0 && spare_keep(store, e->pool[e->pool_size - 1]))
@@ -408,16 +421,23 @@ static void keep_spares(struct snapshot_edit *e)
     struct garbage **link = &e->unused;
     while (*link != NULL) {
         struct garbage *g = *link;
-        if (g->kind == GARBAGE_CHUNK) {
-            *link = g->next;
-            if (spare_keep(store, (struct chunk *)g))
-                continue;
-            g->next = *link; /* no room: back on the list, freed in finish */
-            *link = g;
+        *link = g->next;
+        if (g->kind == GARBAGE_SESSION) {
+            struct session *s = (struct session *)((char *)g - offsetof(struct session, garbage));
+            epoch_batch_add(&store->retiring, &s->retire, session_free_deferred);
+            continue;
         }
+        if (spare_keep(store, (struct chunk *)g))
+            continue;
+        g->next = *link; /* no room: back on the list, freed in finish */
+        *link = g;
         link = &g->next;
     }
     atomic_store_explicit(&store->spare_hint, store->spare_count, memory_order_relaxed);
+    if (store->retiring.count >= RETIRE_BATCH) {
+        e->handoff = store->retiring;
+        store->retiring = (struct epoch_batch){NULL, NULL, 0};
+    }
 }
 
 void snapshot_edit_finish(struct snapshot_edit *e)
@@ -427,8 +447,7 @@ void snapshot_edit_finish(struct snapshot_edit *e)
     if (e->next != NULL)
         memory_free(e->next, sizeof(*e->next), MEMORY_DATA); /* never published */
     garbage_free_list(e->unused);
-    if (e->dead_base != NULL)
-        version_retire(e->store, e->dead_base);
+    epoch_retire_batch(&e->handoff);
 }
 
 struct chunk *snapshot_take_spares(struct snapshot_store *store)
@@ -438,6 +457,13 @@ struct chunk *snapshot_take_spares(struct snapshot_store *store)
     store->spare_count = 0;
     atomic_store_explicit(&store->spare_hint, 0, memory_order_relaxed);
     return list;
+}
+
+struct epoch_batch snapshot_take_retiring(struct snapshot_store *store)
+{
+    struct epoch_batch b = store->retiring;
+    store->retiring = (struct epoch_batch){NULL, NULL, 0};
+    return b;
 }
 
 void snapshot_free_spares(struct chunk *list)
@@ -506,12 +532,12 @@ void snapshot_edit_publish(struct snapshot_edit *e)
     /* Drop the store's reference to the old version. Acq_rel: if this was the
      * last one, the holders' reads happen before the frees in finish. */
     if (atomic_fetch_sub_explicit(&base->refs, 1, memory_order_acq_rel) == 1) {
-        e->dead_base = base;
+        retire_version_batched(store, base);
     } else {
         base->older = store->retained_newest;
         store->retained_newest = base;
     }
     e->unused = dispose(e->dropped, store->retained_newest);
     e->dropped = NULL;
-    keep_spares(e);
+    recycle_dropped(e);
 }

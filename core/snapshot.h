@@ -68,7 +68,9 @@ struct snapshot_store {
      * path copies of a steady churn allocate nothing. Writer-owned. */
     struct chunk *spare;
     unsigned spare_count;
-    _Atomic unsigned spare_hint;    /* spare_count, for prepare's estimate */
+    _Atomic unsigned spare_hint; /* spare_count, for prepare's estimate */
+    /* Dead version roots and dropped sessions, retired in batches. Writer-owned. */
+    struct epoch_batch retiring;
     _Atomic uint64_t open_sessions; /* count of the current version */
 };
 
@@ -76,14 +78,14 @@ struct snapshot_store {
 struct snapshot_edit {
     struct snapshot_store *store;
     bool adding;
-    struct snapshot *base;      /* the version being changed */
-    struct snapshot *next;      /* the version being built, until published */
-    struct snapshot *dead_base; /* base, when publishing dropped its last ref */
+    struct snapshot *base; /* the version being changed */
+    struct snapshot *next; /* the version being built, until published */
     struct chunk *pool[SNAPSHOT_EDIT_MAX_CHUNKS];
     unsigned pool_size;
-    struct garbage *dropped;   /* objects of base that next no longer has */
-    struct garbage *unused;    /* dropped objects no version needs: to free */
-    struct session *placed[2]; /* sessions whose position changes */
+    struct garbage *dropped;    /* objects of base that next no longer has */
+    struct garbage *unused;     /* dropped objects no version needs: to free */
+    struct epoch_batch handoff; /* a full retire batch, handed on in finish */
+    struct session *placed[2];  /* sessions whose position changes */
     size_t placed_at[2];
     unsigned placed_count;
 };
@@ -162,6 +164,10 @@ struct chunk *snapshot_take_spares(struct snapshot_store *store);
 
 /* Frees chunks taken with snapshot_take_spares. No lock. */
 void snapshot_free_spares(struct chunk *list);
+
+/* Under the writer lock: takes the partial retire batch, to be handed to
+ * epoch_retire_batch after unlocking. */
+struct epoch_batch snapshot_take_retiring(struct snapshot_store *store);
 
 /* Frees what snapshot_reclaim returned. Any thread, no lock. */
 void snapshot_free_reclaimed(struct snapshot_store *store, struct snapshot *dead);
