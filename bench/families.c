@@ -40,17 +40,6 @@ static struct {
     const char *impls;    /* comma-separated subset ("memcpy": the baselines), NULL = all */
 } cfg = {.mixed_seconds = 1.0};
 
-static const struct fwpm_impl *const all_impls[] = {
-#ifdef FWPM_BENCH_HAVE_FWPM
-    &fwpm_impl_fwpm,
-#endif
-    &fwpm_impl_mutex,
-    &fwpm_impl_rwlock,
-    &fwpm_impl_urcu,
-    &fwpm_impl_snapcache,
-};
-#define NIMPLS (sizeof(all_impls) / sizeof(all_impls[0]))
-
 static const FWPM_SESSION0 bench_session = {
     .displayData = {.name = L"fwpm-bench", .description = L"a benchmark session"},
     .flags = FWPM_SESSION_FLAG_DYNAMIC,
@@ -578,9 +567,9 @@ static void build_specs(void)
         cores = 1;
     if (impl_selected("memcpy"))
         add_baselines();
-    for (size_t i = 0; i < NIMPLS; i++)
-        if (impl_selected(all_impls[i]->name))
-            add_impl(all_impls[i], cores);
+    for (size_t i = 0; i < FWPM_ALL_IMPLS_COUNT; i++)
+        if (impl_selected(fwpm_all_impls[i]->name))
+            add_impl(fwpm_all_impls[i], cores);
 }
 
 static void describe_machine(void)
@@ -612,9 +601,9 @@ static void describe_machine(void)
     bench_context("fwpm_bench_mode", cfg.quick ? "quick" : "full");
     snprintf(buf, sizeof(buf), "%g", cfg.mixed_seconds);
     bench_context("fwpm_bench_mixed_seconds", buf);
-    for (size_t i = 0; i < NIMPLS; i++) {
-        snprintf(buf, sizeof(buf), "fwpm_bench_snapshot_%s", all_impls[i]->name);
-        bench_context(buf, all_impls[i]->snapshot);
+    for (size_t i = 0; i < FWPM_ALL_IMPLS_COUNT; i++) {
+        snprintf(buf, sizeof(buf), "fwpm_bench_snapshot_%s", fwpm_all_impls[i]->name);
+        bench_context(buf, fwpm_all_impls[i]->snapshot);
     }
 }
 

@@ -518,6 +518,33 @@ static void *writer_main(void *arg)
 
 /* ---- readers ------------------------------------------------------------------------ */
 
+/* Takes one page of `requested` from the handle, times it, checks it and keeps
+ * the array for a later free. false when the walk must stop (failure). */
+static bool take_page(struct worker *w, HANDLE engine, HANDLE en, UINT32 requested,
+                      struct page_stream *stream, const char *label)
+{
+    FWPM_SESSION0 **entries = NULL;
+    UINT32 returned = 0;
+    uint64_t t = now_ns();
+    DWORD status = FwpmSessionEnum0(engine, en, requested, &entries, &returned);
+    timed(w, CALL_ENUM_PAGE, t);
+    counter_add(&w->c.pages, 1);
+    if (status != ERROR_SUCCESS) {
+        api_failed(w, label, "FwpmSessionEnum0", status);
+        return false;
+    }
+    checker_page(stream, &w->log, label, requested, entries, returned);
+    sync_violations(w);
+    counter_add(&w->c.entries, returned);
+    if (returned > 0 && !pages_push(&w->pages, entries, returned)) {
+        FwpmFreeMemory0((void **)&entries);
+        violations_add(&w->log, "%s: out of memory holding pages", label);
+        sync_violations(w);
+        return false;
+    }
+    return true;
+}
+
 /* One snapshot: create, page to the end (or abandon early), destroy, check
  * the entries (which must outlive the handle), free the pages. */
 static void reader_snapshot(struct worker *w, uint64_t serial)
@@ -551,26 +578,9 @@ static void reader_snapshot(struct worker *w, uint64_t serial)
         UINT32 requested = choose_page_size(w);
         if (stream.exhausted)
             requested = requested == 0 ? 1 : requested;
-        FWPM_SESSION0 **entries = NULL;
-        UINT32 returned = 0;
-        t = now_ns();
-        status = FwpmSessionEnum0(w->engine, en, requested, &entries, &returned);
-        timed(w, CALL_ENUM_PAGE, t);
-        counter_add(&w->c.pages, 1);
-        if (status != ERROR_SUCCESS) {
-            api_failed(w, label, "FwpmSessionEnum0", status);
-            break;
-        }
         bool was_exhausted = stream.exhausted;
-        checker_page(&stream, &w->log, label, requested, entries, returned);
-        sync_violations(w);
-        counter_add(&w->c.entries, returned);
-        if (returned > 0 && !pages_push(&w->pages, entries, returned)) {
-            FwpmFreeMemory0((void **)&entries);
-            violations_add(&w->log, "%s: out of memory holding pages", label);
-            sync_violations(w);
+        if (!take_page(w, w->engine, en, requested, &stream, label))
             break;
-        }
         if (was_exhausted)
             break;
         if (stream.exhausted) {
@@ -620,25 +630,8 @@ static void pager_round(struct worker *w, HANDLE engine, HANDLE en, const char *
         /* Mostly small pages, so that the pagers interleave. */
         UINT32 requested =
             rng_below(&w->rng, 8) == 0 ? choose_page_size(w) : (UINT32)(1 + rng_below(&w->rng, 16));
-        FWPM_SESSION0 **entries = NULL;
-        UINT32 returned = 0;
-        uint64_t t = now_ns();
-        DWORD status = FwpmSessionEnum0(engine, en, requested, &entries, &returned);
-        timed(w, CALL_ENUM_PAGE, t);
-        counter_add(&w->c.pages, 1);
-        if (status != ERROR_SUCCESS) {
-            api_failed(w, label, "FwpmSessionEnum0", status);
+        if (!take_page(w, engine, en, requested, &stream, label))
             return;
-        }
-        checker_page(&stream, &w->log, label, requested, entries, returned);
-        sync_violations(w);
-        counter_add(&w->c.entries, returned);
-        if (returned > 0 && !pages_push(&w->pages, entries, returned)) {
-            FwpmFreeMemory0((void **)&entries);
-            violations_add(&w->log, "%s: out of memory holding pages", label);
-            sync_violations(w);
-            return;
-        }
     }
 }
 

@@ -17,16 +17,6 @@
 #include <unistd.h>
 #include <wchar.h>
 
-static const struct fwpm_impl *const impls[] = {
-#ifdef FWPM_BENCH_HAVE_FWPM
-    &fwpm_impl_fwpm,
-#endif
-    &fwpm_impl_mutex,
-    &fwpm_impl_rwlock,
-    &fwpm_impl_urcu,
-    &fwpm_impl_snapcache,
-};
-
 static int failures;
 static const struct fwpm_impl *im;
 
@@ -342,8 +332,8 @@ static void check_no_growth(void)
 
 int main(int argc, char **argv)
 {
-    for (size_t i = 0; i < sizeof(impls) / sizeof(impls[0]); i++) {
-        im = impls[i];
+    for (size_t i = 0; i < FWPM_ALL_IMPLS_COUNT; i++) {
+        im = fwpm_all_impls[i];
         bool wanted = argc < 2;
         for (int a = 1; a < argc; a++)
             wanted |= strcmp(argv[a], im->name) == 0;

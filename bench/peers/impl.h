@@ -47,6 +47,15 @@ extern const struct fwpm_impl fwpm_impl_rwlock;
 extern const struct fwpm_impl fwpm_impl_urcu;
 extern const struct fwpm_impl fwpm_impl_snapcache;
 
+/* Every engine, fwpm first where the target links it (FWPM_BENCH_HAVE_FWPM). */
+static const struct fwpm_impl *const fwpm_all_impls[] = {
+#ifdef FWPM_BENCH_HAVE_FWPM
+    &fwpm_impl_fwpm,
+#endif
+    &fwpm_impl_mutex, &fwpm_impl_rwlock, &fwpm_impl_urcu, &fwpm_impl_snapcache,
+};
+#define FWPM_ALL_IMPLS_COUNT (sizeof(fwpm_all_impls) / sizeof(fwpm_all_impls[0]))
+
 #ifdef __cplusplus
 }
 #endif
