@@ -172,32 +172,33 @@ DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 reques
     DWORD status = resolve(caller, enum_handle, &en);
     if (status != ERROR_SUCCESS)
         return status;
-    /* A reference for the array; fails only if the handle was destroyed
-     * meanwhile and every array of it freed. */
-    if (!refcount_try_acquire(&en->refs))
-        return ERROR_INVALID_HANDLE;
+    /* The version's root is readable here even if the handle is being
+     * destroyed: roots are freed only after a grace period. */
     struct snapshot *version = en->snapshot;
-
     size_t size = snapshot_size(version);
     uint64_t cursor = atomic_load_explicit(&en->cursor, memory_order_relaxed);
     size_t left = cursor < size ? size - (size_t)cursor : 0;
     size_t want = requested < left ? requested : left;
-    struct page_header *page = NULL;
-    size_t got = 0;
-    uint64_t start = 0;
-    if (want > 0) {
-        /* Sized by what is left, not by what was asked; allocated before the
-         * claim so that a failure moves no cursor. */
-        page = page_alloc(want);
-        if (page == NULL) {
-            enumeration_release(en, RELEASE_LAZILY);
-            return ERROR_NOT_ENOUGH_MEMORY;
-        }
-        got = claim(en, size, want, &start);
+    if (want == 0) { /* exhausted, or 0 asked: no atomic at all */
+        *entries = NULL;
+        *returned = 0;
+        return ERROR_SUCCESS;
     }
-    if (got == 0) {
-        if (page != NULL)
-            page_free(page);
+    /* A reference for the array; fails only if the handle was destroyed
+     * meanwhile and every array of it freed. */
+    if (!refcount_try_acquire(&en->refs))
+        return ERROR_INVALID_HANDLE;
+    /* Sized by what is left, not by what was asked; allocated before the
+     * claim so that a failure moves no cursor. */
+    struct page_header *page = page_alloc(want);
+    if (page == NULL) {
+        enumeration_release(en, RELEASE_LAZILY);
+        return ERROR_NOT_ENOUGH_MEMORY;
+    }
+    uint64_t start = 0;
+    size_t got = claim(en, size, want, &start);
+    if (got == 0) { /* other pagers took the rest meanwhile */
+        page_free(page);
         enumeration_release(en, RELEASE_LAZILY);
         *entries = NULL;
         *returned = 0;

@@ -130,8 +130,3 @@ void sessions_table_shrink_if_empty(struct sessions_table *t)
     if (t->grown && ck_hs_count(&t->set) == 0 && ck_hs_reset_size(&t->set, TABLE_INITIAL_SIZE))
         t->grown = false;
 }
-
-unsigned long sessions_table_count(struct sessions_table *t)
-{
-    return ck_hs_count(&t->set);
-}

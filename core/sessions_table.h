@@ -37,7 +37,4 @@ void sessions_table_remove(struct sessions_table *t, struct session *s);
  * remove is retried here). Writer only. */
 void sessions_table_shrink_if_empty(struct sessions_table *t);
 
-/* How many sessions the table holds. */
-unsigned long sessions_table_count(struct sessions_table *t);
-
 #endif /* FWPM_CORE_SESSIONS_TABLE_H */
