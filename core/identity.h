@@ -40,6 +40,10 @@ struct identity {
  * that uid's account. false when out of memory for a new account. */
 bool identity_of_caller(struct identity *out);
 
+/* Fills *out for a process the caller vouches for (the host engine: the
+ * kernel's peer credentials of a connection). false when out of memory. */
+bool identity_of_peer(struct identity *out, pid_t pid, uid_t uid);
+
 /* Writes the S-1-22-1-<uid> SID into sid (IDENTITY_SID_BYTES bytes). */
 void identity_write_sid(SID *sid, uid_t uid);
 
