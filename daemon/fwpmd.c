@@ -8,6 +8,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
@@ -157,6 +158,10 @@ static int activated_socket(void)
         fprintf(stderr, "fwpmd: the passed descriptor is not a listening Unix socket\n");
         return -2;
     }
+    /* systemd passes blocking sockets: the accept loop must not block. */
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+        fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+        return -2;
     return fd;
 }
 
