@@ -122,11 +122,13 @@ char *metrics_render(const struct server *srv)
     counter(out, "fwpm_backlogged_drops_total",
             "Connections dropped for not reading their replies.", k->dropped_backlogged);
     gauge(out, "fwpm_live_snapshots", "Snapshot versions still referenced.", stats.liveSnapshots);
-    fputs("# HELP fwpm_daemon_memory_bytes Memory of fwpmd: the engine data, and resident.\n"
+    fputs("# HELP fwpm_daemon_memory_bytes Memory of fwpmd: engine data, engine infrastructure kept for reuse, resident set.\n"
           "# TYPE fwpm_daemon_memory_bytes gauge\n",
           out);
-    fprintf(out, "fwpm_daemon_memory_bytes{kind=\"engine\"} %llu\n",
-            (unsigned long long)(stats.liveBytes + stats.infrastructureBytes));
+    fprintf(out, "fwpm_daemon_memory_bytes{kind=\"engine_data\"} %llu\n",
+            (unsigned long long)stats.liveBytes);
+    fprintf(out, "fwpm_daemon_memory_bytes{kind=\"engine_infrastructure\"} %llu\n",
+            (unsigned long long)stats.infrastructureBytes);
     fprintf(out, "fwpm_daemon_memory_bytes{kind=\"resident\"} %llu\n",
             (unsigned long long)resident_bytes());
     if (fclose(out) != 0) {

@@ -413,7 +413,7 @@ static void read_metrics_child(void *arg)
     char *text = NULL;
     CHECK(host_client_metrics(&text) == ERROR_SUCCESS, "metrics");
     struct metrics_now m = {metric(text, "fwpm_connections"),
-                            metric(text, "fwpm_daemon_memory_bytes{kind=\"engine\"}")};
+                            metric(text, "fwpm_daemon_memory_bytes{kind=\"engine_data\"}")};
     free(text);
     CHECK(write(fd, &m, sizeof(m)) == sizeof(m), "write");
 }
