@@ -83,6 +83,12 @@ library's guarantees online.")
 include(CPack)
 
 if(FWPM_BUILD_TESTS AND NOT FWPM_SANITIZE)
+  # What a release must satisfy file by file: a licence line on every source
+  # file, no issue-tracker numbers, no Markdown link leaving the repository.
+  add_test(NAME product_files COMMAND ${PROJECT_SOURCE_DIR}/scripts/check-product-files
+    ${PROJECT_SOURCE_DIR})
+  set_tests_properties(product_files PROPERTIES LABELS license)
+
   # The packages install into a scratch root and serve a client built with
   # pkg-config against them.
   add_test(NAME package_deb
