@@ -2,12 +2,14 @@
 # Checks the manual pages: every man/*.scd renders with scdoc, and man(1) and
 # groff format the result without a single warning; every link of the build
 # resolves to a page; every function the installed headers declare has a
-# section-3 page or link, and so has every version-independent name of fwpvi.h.
-# Usage: check.sh MAN_SOURCE_DIR MAN_BUILD_DIR INCLUDE_DIR
+# section-3 page or link, and so has every version-independent name of fwpvi.h;
+# every option that a tool's --help lists is described in the tool's page.
+# Usage: check.sh MAN_SOURCE_DIR MAN_BUILD_DIR INCLUDE_DIR [PAGE=TOOL...]
 set -euo pipefail
 src=$1
 build=$2
 include=$3
+shift 3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failed=0
@@ -39,6 +41,18 @@ functions=$(sed -n 's/^FWPM_API[^(]*[ *]\([A-Za-z_0-9]*\)(.*/\1/p' "$include"/*.
 aliases=$(sed -n 's/^#define \(Fwpm[A-Za-z]*\) Fwpm.*/\1/p' "$include"/fwpvi.h)
 for fn in $(echo "$functions" "$aliases" | sort -u); do
     if [ -e "$build/$fn.3" ]; then passed=$((passed + 1)); else fail "$fn: no manual page"; fi
+done
+
+for pair in "$@"; do
+    page=${pair%%=*}
+    tool=${pair#*=}
+    for option in $("$tool" --help 2>&1 | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+        if grep -qF -- "*$option*" "$src/$page.scd"; then
+            passed=$((passed + 1))
+        else
+            fail "$page: $(basename "$tool") --help lists $option, the page does not"
+        fi
+    done
 done
 
 echo "man: $passed passed, $failed failed"
