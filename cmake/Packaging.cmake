@@ -46,6 +46,9 @@ set(fwpm_deb_version "${PROJECT_VERSION}-${CPACK_DEBIAN_PACKAGE_RELEASE}")
 
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME libfwpm0)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION libs)
+# Named, not only found by dpkg-shlibdeps: the library may load jemalloc at
+# run time instead of through DT_NEEDED, and serves from it wherever it can.
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS "libjemalloc2")
 set(CPACK_COMPONENT_RUNTIME_DESCRIPTION
   "WFP session management for Linux: shared library
 fwpm brings the Windows Filtering Platform session-management API
