@@ -8,8 +8,9 @@
 #   tools   -> fwpm-tools    fwpm-stress (and the host engine's programs), with
 #                            their section 1 and 8 pages
 #
-# Every install() rule of the project names one of these components;
-# tests/install/package.sh fails on a file that lands in none of them.
+# The library's install() rules name their component; a rule that names none
+# lands in tools (CMAKE_INSTALL_DEFAULT_COMPONENT_NAME, set at the top), and
+# tests/install/package.sh fails on a file that lands in no package.
 
 # ---- documents -----------------------------------------------------------------
 install(FILES ${PROJECT_SOURCE_DIR}/docs/contract.md
