@@ -1,7 +1,8 @@
 /*
- * snapcache.c - the `snapcache` peer: the cached-vector design, fwpm's previous
- * one, which the persistent vector is measured against. An immutable snapshot vector, cached and shared by every
- * handle while nothing changes, rebuilt after every change:
+ * snapcache.c - the `snapcache` peer: the cached-vector design, fwpm's
+ * previous one, which the persistent vector is measured against. An immutable
+ * snapshot vector, cached and shared by every handle while nothing changes,
+ * rebuilt after every change:
  *
  *  - writers (open, close) take one global mutex and change the locked
  *    engine's structures in O(1): the dense session array (swap-remove) and
