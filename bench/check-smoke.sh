@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # check-smoke.sh - the bench pipeline end to end, in about 15 seconds:
 # bench/run.sh --smoke on an existing build, into a scratch directory, then
 # checks that report.md and every plot were written and are real PNGs (on a

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """report.py - turn fwpm-bench JSON files (--benchmark_out) into a Markdown
 report (fwpm's ratio to each peer for every benchmark, page cost against
 memcpy, the machine) and PNG plots.

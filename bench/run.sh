@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # run.sh - build fwpm-bench, run it, and turn its JSON into a report.
 #
 #   bench/run.sh --quick   under a minute on 2 cores once built: N <= 100k, short runs

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # cmake/Packaging.cmake - the documents `cmake --install` adds beside the
 # targets, and the Debian packages `cpack -G DEB` (or `cmake --build build
 # --target package`) makes from the install components:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fwpm_linux.h - fwpm's own additions for Linux, beyond the Windows API:
  * readable error codes and a view of the library's memory (contract §2.7,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fwpmu.h - the Windows Filtering Platform session-management API for Linux.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Checks the manual pages: every man/*.scd renders with scdoc, and man(1) and
 # groff format the result without a single warning; every link of the build
 # resolves to a page; every function the installed headers declare has a

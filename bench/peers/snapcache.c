@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * snapcache.c - the `snapcache` peer: the cached-vector design, fwpm's
  * previous one, which the persistent vector is measured against. An immutable

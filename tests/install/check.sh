@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Installs the build into a scratch prefix and builds a client against it
 # twice: with `pkg-config --cflags --libs fwpm` and with CMake's
 # find_package(fwpm) -> fwpm::fwpm. Both clients open and close a session.

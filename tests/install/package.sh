@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Builds the Debian packages from a build tree (cpack -G DEB) into a scratch
 # directory and checks them the way a Debian user meets them:
 #   - libfwpm0, libfwpm-dev and fwpm-tools exist, with the Depends each needs;
