@@ -6,7 +6,8 @@
 #ifndef FWPM_TESTS_LINK_HOST_NAMES_H
 #define FWPM_TESTS_LINK_HOST_NAMES_H
 
-/* In host_static.c (the program itself): return 101, 102, 103. */
+/* In host_static.c (the program itself): return 101, 102, 103; in
+ * libfwpm_link_host_names.so (for host_beside.c): 201, 202, 203. */
 int memory_alloc(void);
 int handles_lookup(void);
 int snapshot_acquire(void);
