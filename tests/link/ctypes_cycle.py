@@ -2,7 +2,8 @@
 """A session cycle from Python ctypes, the way a language binding loads fwpm:
 ctypes.CDLL (plain dlopen) with no environment settings, then open, create
 an enumeration handle, page, free, destroy, close. Prints which allocator
-serves the library. Usage: /usr/bin/python3 ctypes_cycle.py PATH/libfwpm.so"""
+serves the library, which must be the one expected.
+Usage: /usr/bin/python3 ctypes_cycle.py PATH/libfwpm.so EXPECTED_ALLOCATOR"""
 import ctypes
 import sys
 
@@ -30,7 +31,10 @@ def main():
     lib.FwpmFreeMemory0.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
     lib.FwpmFreeMemory0.restype = None
 
-    print("allocator:", lib.fwpm_allocator_name().decode())
+    allocator = lib.fwpm_allocator_name().decode()
+    print("allocator:", allocator)
+    if allocator != sys.argv[2]:
+        sys.exit(f"fwpm is served by {allocator}, not {sys.argv[2]}")
     engine, enum = HANDLE(), HANDLE()
     check("FwpmEngineOpen0",
           lib.FwpmEngineOpen0(None, RPC_C_AUTHN_WINNT, None, None, ctypes.byref(engine)))

@@ -5,9 +5,12 @@
  * then threads that used fwpm are still alive when the library is
  * dlclose()d, and exit afterwards (their thread-specific-data destructors
  * must still find their code). Finally the library is loaded again and used.
- * Usage: link_dlopen PATH/libfwpm.so
+ * Throughout, the program's malloc stays glibc's, and the library reports the
+ * allocator expected.
+ * Usage: link_dlopen PATH/libfwpm.so EXPECTED_ALLOCATOR
  */
 #include "cycle.h"
+#include "host_malloc.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -108,17 +111,26 @@ static int run_threads_across_dlclose(void *lib, struct fwpm_calls *calls)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s PATH/libfwpm.so\n", argv[0]);
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s PATH/libfwpm.so EXPECTED_ALLOCATOR\n", argv[0]);
         return 2;
     }
     struct fwpm_calls calls;
     void *lib = load(argv[1], &calls);
     if (lib == NULL)
         return 1;
-    printf("allocator: %s\n", allocator_name(lib));
     if (link_session_cycle(&calls) != 0)
         return 1;
+    const char *allocator = allocator_name(lib);
+    printf("allocator: %s\n", allocator);
+    if (strcmp(allocator, argv[2]) != 0) {
+        fprintf(stderr, "fwpm is served by %s, not %s\n", allocator, argv[2]);
+        return 1;
+    }
+    if (!host_malloc_is_glibc()) {
+        fprintf(stderr, "the program's malloc is not glibc's\n");
+        return 1;
+    }
     if (run_threads_across_dlclose(lib, &calls) != 0)
         return 1;
     printf("%d threads exited after dlclose\n", USER_THREADS);

@@ -7,24 +7,11 @@
 #define FWPM_TESTS_LINK_HOST_CHECKS_H
 
 #include "cycle.h"
+#include "host_malloc.h"
 
 #include <fwpm_linux.h>
-#include <malloc.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-
-/* Is the program's malloc glibc's? A 64 KiB block (below glibc's mmap
- * threshold) from glibc's malloc grows glibc's arena count
- * mallinfo2().uordblks; from any other malloc (jemalloc's) it does not. */
-static inline int host_malloc_is_glibc(void)
-{
-    size_t before = mallinfo2().uordblks;
-    void *volatile p = malloc(64 * 1024);
-    size_t after = mallinfo2().uordblks;
-    free(p);
-    return p != NULL && after >= before + 64 * 1024;
-}
 
 /* Runs the checks; returns how many failed (each reported on stderr). */
 static inline int host_checks(const char *expected_allocator)
