@@ -121,6 +121,12 @@ int main(int argc, char **argv)
         return 1;
     if (link_session_cycle(&calls) != 0)
         return 1;
+    if (run_threads_across_dlclose(lib, &calls) != 0)
+        return 1;
+    printf("%d threads exited after dlclose\n", USER_THREADS);
+    lib = load(argv[1], &calls); /* loaded again, used again */
+    if (lib == NULL || link_session_cycle(&calls) != 0)
+        return 1;
     const char *allocator = allocator_name(lib);
     printf("allocator: %s\n", allocator);
     if (strcmp(allocator, argv[2]) != 0) {
@@ -131,12 +137,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "the program's malloc is not glibc's\n");
         return 1;
     }
-    if (run_threads_across_dlclose(lib, &calls) != 0)
-        return 1;
-    printf("%d threads exited after dlclose\n", USER_THREADS);
-    lib = load(argv[1], &calls); /* loaded again, used again */
-    if (lib == NULL || link_session_cycle(&calls) != 0)
-        return 1;
     dlclose(lib);
     printf("link_dlopen: 1 passed, 0 failed\n");
     return 0;
