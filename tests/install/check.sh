@@ -8,6 +8,7 @@
 #       host_beside (+ a host shared library) with pkg-config, libfwpm.so;
 #       host_static with `pkg-config --static --libs fwpm`, libfwpm.a, glibc shared;
 #       host_static fully static (cc -static) with `pkg-config --static --libs fwpm`;
+#       host_beside with find_package(fwpm) -> fwpm::fwpm;
 #       host_static with find_package(fwpm) -> fwpm::fwpm_static.
 # Usage: check.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
@@ -61,6 +62,9 @@ project(client C)
 find_package(fwpm REQUIRED)
 add_executable(client "$src/tests/install/client.c")
 target_link_libraries(client PRIVATE fwpm::fwpm)
+add_executable(host_beside "$link/host_beside.c" "$link/cycle.c")
+target_link_libraries(host_beside PRIVATE fwpm::fwpm "$work/libhostnames.so")
+target_compile_definitions(host_beside PRIVATE _GNU_SOURCE)
 add_executable(host_static "$link/host_static.c" "$link/cycle.c")
 target_link_libraries(host_static PRIVATE fwpm::fwpm_static)
 target_compile_definitions(host_static PRIVATE _GNU_SOURCE)
@@ -69,5 +73,6 @@ cmake -S "$work/cmake-client" -B "$work/cmake-client/build" \
   -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/cmake-client/build" >/dev/null
 run "$work/cmake-client/build/client"
+run "$work/cmake-client/build/host_beside"
 run "$work/cmake-client/build/host_static"
 echo "install: $passed passed, 0 failed"
