@@ -61,9 +61,9 @@ This package holds the shared library.")
 
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libfwpm-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
-# libfwpm.a and fwpm.pc (Requires.private) need ck's and jemalloc's -dev files.
-set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-  "libfwpm0 (= ${fwpm_deb_version}), libck-dev, libjemalloc-dev")
+# `pkg-config --libs fwpm` links -ljemalloc (libjemalloc.so: libjemalloc-dev);
+# libfwpm.a carries its own ck and jemalloc and needs no other -dev package.
+set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libfwpm0 (= ${fwpm_deb_version}), libjemalloc-dev")
 set(CPACK_COMPONENT_DEV_DESCRIPTION
   "WFP session management for Linux: development files
 fwpm brings the Windows Filtering Platform session-management API

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fwpm_linux.h - fwpm's own additions for Linux, beyond the Windows API:
- * readable error codes and a view of the library's memory (contract §2.7,
- * share/doc/fwpm/contract.md; man 3 fwpm_strerror, fwpm_memory_stats,
- * fwpm_reclaim). Including <fwpmu.h> does not pull this in; include it
- * explicitly.
+ * readable error codes, a view of the library's memory and of its allocator
+ * (contract §2.7, share/doc/fwpm/contract.md; man 3 fwpm_strerror,
+ * fwpm_memory_stats, fwpm_reclaim, fwpm_allocator_name). Including <fwpmu.h>
+ * does not pull this in; include it explicitly.
  *
  * Every function here may be called from any number of threads at once.
  */
@@ -61,6 +61,25 @@ typedef struct FWPM_MEMORY_STATS0_ {
  * field is exact for some moment during the call, not all for the same one.
  */
 FWPM_API DWORD fwpm_memory_stats(FWPM_MEMORY_STATS0 *stats);
+
+/*
+ * fwpm_allocator_name - which allocator serves the library's own memory
+ * (contract §6.4): "jemalloc" (through its own API, mallocx/sdallocx, never
+ * as the host's malloc) or "system" (malloc/free).
+ *
+ * Returns a static string, never NULL; do not free it or write to it.
+ * jemalloc serves whenever it can be had: the static library carries its
+ * own; libfwpm.so uses the process's jemalloc when one is loaded (programs
+ * linked with `pkg-config --libs fwpm` or fwpm::fwpm load it at start-up) and
+ * otherwise tries to dlopen it, which fails in a process that did not load it
+ * at start-up (jemalloc needs static TLS): then, as in Python ctypes or a
+ * plugin host, "system". Sanitizer builds always report "system".
+ * The choice is made once, at the library's first allocation (this call
+ * makes it if nothing has allocated yet), and never changes for the life of
+ * the process.
+ * Concurrency: any thread may call it, at any time.
+ */
+FWPM_API const char *fwpm_allocator_name(void);
 
 /*
  * fwpm_reclaim - frees now everything no snapshot and no returned array still
