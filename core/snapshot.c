@@ -366,7 +366,6 @@ bool snapshot_edit_prepare(struct snapshot_store *store, struct snapshot_edit *e
     e->handoff = (struct epoch_batch){NULL, NULL, 0};
     e->dropped = NULL;
     e->unused = NULL;
-    e->placed_count = 0;
     e->pool_size = 0;
     e->next = version_new();
     /* Estimates (checked in begin): a tree one level taller than now, minus
@@ -381,15 +380,9 @@ bool snapshot_edit_prepare(struct snapshot_store *store, struct snapshot_edit *e
     return true;
 }
 
-bool snapshot_edit_begin(struct snapshot_edit *e)
+void snapshot_edit_begin(struct snapshot_edit *e)
 {
-    struct snapshot_store *store = e->store;
-    struct snapshot *base = atomic_load_explicit(&store->current, memory_order_relaxed);
-    unsigned need = chunks_needed(base->height, e->adding);
-    while (e->pool_size < need && store->spare != NULL)
-        e->pool[e->pool_size++] = spare_take(store);
-    if (!pool_fill(e, need)) /* the estimate was short: allocate, rarely */
-        return false;
+    struct snapshot *base = atomic_load_explicit(&e->store->current, memory_order_relaxed);
     e->base = base;
     struct snapshot *n = e->next;
     atomic_init(&n->refs, 1);
@@ -397,7 +390,24 @@ bool snapshot_edit_begin(struct snapshot_edit *e)
     n->count = base->count;
     n->height = base->height;
     n->top = base->top;
-    return true;
+}
+
+/* Moves chunks from donor's pool into e's until e has need. */
+static void pool_take_from(struct snapshot_edit *e, struct snapshot_edit *donor, unsigned need)
+{
+    while (e->pool_size < need && donor->pool_size > 0)
+        e->pool[e->pool_size++] = donor->pool[--donor->pool_size];
+}
+
+bool snapshot_edit_reserve(struct snapshot_edit *e, struct snapshot_edit *donor, bool adding)
+{
+    struct snapshot_store *store = e->store;
+    unsigned need = chunks_needed(e->next->height, adding);
+    if (donor != e)
+        pool_take_from(e, donor, need);
+    while (e->pool_size < need && store->spare != NULL)
+        e->pool[e->pool_size++] = spare_take(store);
+    return pool_fill(e, need); /* the estimates were short: allocate, rarely */
 }
 
 /* Retire batches hold this many objects before they are handed on. */
@@ -475,13 +485,6 @@ void snapshot_free_spares(struct chunk *list)
     }
 }
 
-static void place(struct snapshot_edit *e, struct session *s, size_t position)
-{
-    e->placed[e->placed_count] = s;
-    e->placed_at[e->placed_count] = position;
-    e->placed_count++;
-}
-
 void snapshot_edit_append(struct snapshot_edit *e, struct session *s)
 {
     struct snapshot *n = e->next;
@@ -497,7 +500,7 @@ void snapshot_edit_append(struct snapshot_edit *e, struct session *s)
     s->garbage.birth = n->version;
     s->garbage.kind = GARBAGE_SESSION;
     tree_store(e, n->count, s);
-    place(e, s, n->count);
+    s->slot = n->count;
     n->count++;
 }
 
@@ -509,7 +512,7 @@ void snapshot_edit_remove(struct snapshot_edit *e, struct session *s)
     tree_pop(e);
     if (moved != NULL) {
         tree_store(e, position, moved);
-        place(e, moved, position);
+        moved->slot = position;
     }
     drop(e, &s->garbage);
 }
@@ -518,8 +521,6 @@ void snapshot_edit_publish(struct snapshot_edit *e)
 {
     struct snapshot_store *store = e->store;
     struct snapshot *base = e->base, *next = e->next;
-    for (unsigned i = 0; i < e->placed_count; i++)
-        e->placed[i]->slot = e->placed_at[i];
 
     /* The instant of the change. Release: the new tree is complete before any
      * reader can load the pointer. */
