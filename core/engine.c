@@ -336,6 +336,33 @@ DWORD engine_close_session(HANDLE engine_handle, struct session *s)
     return status;
 }
 
+void engine_hold_writers_for_test(void)
+{
+    writer_lock();
+}
+
+void engine_release_writers_for_test(void)
+{
+    writer_unlock();
+}
+
+unsigned engine_pending_writes_for_test(void)
+{
+    unsigned n = 0;
+    /* Acquire: pairs with the release in post; nothing leaves the stack while
+     * the caller holds the writer lock. */
+    for (struct write_request *r = atomic_load_explicit(&pending_writes, memory_order_acquire);
+         r != NULL; r = r->next)
+        n++;
+    return n;
+}
+
+uint64_t engine_version_for_test(void)
+{
+    struct snapshot *s = atomic_load_explicit(&engine.versions.current, memory_order_acquire);
+    return s->version;
+}
+
 void engine_memory_stats(FWPM_MEMORY_STATS0 *stats)
 {
     struct memory_totals totals;
