@@ -247,10 +247,13 @@ static void combine_pending(void)
     if (list == NULL)
         return;
     struct snapshot_edit *batch = list->edit;
-    snapshot_edit_begin(batch);
-    bool changed = false;
-    for (struct write_request *r = list; r != NULL; r = r->next)
-        changed |= apply(batch, r);
+    bool begun = snapshot_edit_begin(batch), changed = false;
+    for (struct write_request *r = list; r != NULL; r = r->next) {
+        if (begun)
+            changed |= apply(batch, r);
+        else
+            r->status = ERROR_NOT_ENOUGH_MEMORY; /* no version root: nothing changes */
+    }
     if (changed)
         snapshot_edit_publish(batch); /* the instant of every change in the batch */
     while (list != NULL) {
@@ -390,4 +393,9 @@ void engine_reclaim(void)
     snapshot_free_spares(spares);
     epoch_retire_batch(&retiring);
     epoch_reclaim_all();
+    /* Last: the grace periods just ended recycled version roots. */
+    writer_lock();
+    struct snapshot *cached = snapshot_take_cached_versions(&engine.versions);
+    writer_unlock();
+    snapshot_free_cached_versions(cached);
 }

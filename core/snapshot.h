@@ -62,6 +62,7 @@ struct snapshot {
 struct snapshot_store {
     _Atomic(struct snapshot *) current;
     struct snapshot *retained_newest; /* writer-owned */
+    struct snapshot *version_spare;   /* recycled roots for the next writes; writer-owned */
     _Atomic uint64_t live_versions;   /* current + retained, for statistics */
     _Atomic unsigned height_hint;     /* height of the current version */
     /* Chunks no version uses any more, kept for the next writes so that the
@@ -138,8 +139,10 @@ void snapshot_copy(const struct snapshot *s, size_t start, size_t n, FWPM_SESSIO
  * false when out of memory (finish has been done). */
 bool snapshot_edit_prepare(struct snapshot_store *store, struct snapshot_edit *e, bool adding);
 
-/* Under the writer lock: bases the edit on the current version. */
-void snapshot_edit_begin(struct snapshot_edit *e);
+/* Under the writer lock: bases the edit on the current version, in a
+ * recycled version root (allocated if none is left). false when out of
+ * memory: nothing changed (finish still has to be called). */
+bool snapshot_edit_begin(struct snapshot_edit *e);
 
 /* Under the writer lock, after begin: makes sure e holds the chunks one more
  * append (adding) or remove needs, taking them from donor's pool first (a
@@ -171,6 +174,13 @@ struct snapshot *snapshot_reclaim(struct snapshot_store *store);
 
 /* Under the writer lock: takes the spare chunks, for snapshot_free_spares. */
 struct chunk *snapshot_take_spares(struct snapshot_store *store);
+
+/* Under the writer lock: takes the recycled version roots, for
+ * snapshot_free_cached_versions. */
+struct snapshot *snapshot_take_cached_versions(struct snapshot_store *store);
+
+/* Frees roots taken with snapshot_take_cached_versions. No lock. */
+void snapshot_free_cached_versions(struct snapshot *list);
 
 /* Frees chunks taken with snapshot_take_spares. No lock. */
 void snapshot_free_spares(struct chunk *list);
