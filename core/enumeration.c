@@ -147,22 +147,20 @@ static void page_free(struct page_header *page)
     memory_free(page, page->bytes, MEMORY_DATA);
 }
 
-/* Claims up to `want` positions from the cursor; returns how many, from *start. */
+/* Claims up to `want` positions from the cursor; returns how many, from *start.
+ * One fetch-and-add, no retry loop: claims are disjoint ranges of the
+ * cursor, clipped at the end. The cursor may pass size by what racing
+ * claims asked for (at most one request each, since a caller that sees it
+ * at or past size returns before any atomic): every test is cursor >= size. */
 static size_t claim(struct enumeration *en, size_t size, size_t want, uint64_t *start)
 {
-    uint64_t cursor = atomic_load_explicit(&en->cursor, memory_order_relaxed);
-    for (;;) {
-        if (cursor >= size)
-            return 0;
-        size_t take = size - cursor < want ? size - cursor : want;
-        /* Relaxed: the cursor only partitions positions; the entries come from
-         * the immutable version, ordered by our reference to it. */
-        if (atomic_compare_exchange_weak_explicit(&en->cursor, &cursor, cursor + take,
-                                                  memory_order_relaxed, memory_order_relaxed)) {
-            *start = cursor;
-            return take;
-        }
-    }
+    /* Relaxed: the cursor only partitions positions; the entries come from
+     * the immutable version, ordered by our reference to it. */
+    uint64_t cursor = atomic_fetch_add_explicit(&en->cursor, want, memory_order_relaxed);
+    if (cursor >= size)
+        return 0;
+    *start = cursor;
+    return size - cursor < want ? size - (size_t)cursor : want;
 }
 
 DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 requested,
