@@ -3,9 +3,9 @@
  * applied as one batch: one publication for all of them, each with its own
  * result (duplicate keys and racing closes decided exactly once).
  *
- * The test holds the writer lock (a test hook), starts writers, waits until
- * all their requests are posted (it watches the pending count: no sleeps),
- * lets the lock go, and checks what the batch did.
+ * One thread holds the writer lock (a test hook) while the writers start,
+ * waits until all their requests are posted (it watches the pending count:
+ * no sleeps), lets the lock go, and the test checks what the batch did.
  */
 #include "engine.h"
 #include "stress.h"
@@ -24,9 +24,12 @@ static DWORD status_of[WRITERS];
 static HANDLE opened[WRITERS];
 static const GUID same_key = {0xBA7C0001, 2, 0x4000, {0x80, 9, 8, 7, 6, 5, 4, 3}};
 
-static void writer(unsigned i, void *arg)
+static _Atomic bool held;
+
+static void writer(unsigned i)
 {
-    (void)arg;
+    while (!atomic_load_explicit(&held, memory_order_acquire))
+        sched_yield(); /* the holder is taking the writer lock */
     if (i < FRESH) {
         status_of[i] = FwpmEngineOpen0(NULL, RPC_C_AUTHN_WINNT, NULL, NULL, &opened[i]);
     } else if (i < FRESH + SAME_KEY) {
@@ -39,24 +42,24 @@ static void writer(unsigned i, void *arg)
     }
 }
 
-static void releaser(unsigned i, void *arg)
+/* Takes the writer lock, lets the writers go, and releases the lock once
+ * they have all posted. */
+static void holder(uint64_t *version_before)
 {
-    (void)i;
-    uint64_t *version_before = arg;
+    engine_hold_writers_for_test();
+    atomic_store_explicit(&held, true, memory_order_release);
     while (engine_pending_writes_for_test() < WRITERS)
         sched_yield(); /* the writers are posting */
     *version_before = engine_version_for_test();
     engine_release_writers_for_test();
 }
 
-/* Runs the writers, and one more thread that releases the lock once they
- * have all posted (stress_run starts them together). */
 static void worker(unsigned i, void *arg)
 {
     if (i < WRITERS)
-        writer(i, arg);
+        writer(i);
     else
-        releaser(i, arg);
+        holder(arg);
 }
 
 int main(void)
@@ -66,7 +69,6 @@ int main(void)
         base[i] = stress_open(L"base");
 
     uint64_t version_before = 0;
-    engine_hold_writers_for_test();
     stress_run(WRITERS + 1, worker, &version_before);
     uint64_t version_after = engine_version_for_test();
     STRESS_CHECK(version_after == version_before + 1,
