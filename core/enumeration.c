@@ -20,7 +20,7 @@ struct enumeration {
     HANDLE handle;
     struct session *owner;
     struct snapshot *snapshot;       /* one reference, dropped with the last ref */
-    struct enumeration *prev, *next; /* owner's list, under owner->enum_lock */
+    struct enumeration *prev, *next; /* owner's list, under its enums_lock */
     epoch_entry retire;
 };
 
@@ -95,13 +95,13 @@ DWORD enumeration_create(struct session *owner, HANDLE *enum_handle)
      * while the set does not change. */
     en->snapshot = engine_snapshot_acquire();
 
-    pthread_mutex_lock(&owner->enum_lock);
+    session_enums_lock(owner);
     bool closing = owner->closing;
     if (!closing) {
         list_add(owner, en);
         handles_publish(h, en);
     }
-    pthread_mutex_unlock(&owner->enum_lock);
+    session_enums_unlock(owner);
     if (closing) {
         /* The session closed while we worked: as if it closed before. */
         engine_snapshot_release(en->snapshot);
@@ -215,11 +215,11 @@ DWORD enumeration_destroy(struct session *caller, HANDLE enum_handle)
     DWORD status = resolve(caller, enum_handle, &en);
     if (status != ERROR_SUCCESS)
         return status;
-    pthread_mutex_lock(&caller->enum_lock);
+    session_enums_lock(caller);
     bool mine = handles_remove(enum_handle, HANDLE_KIND_ENUM);
     if (mine)
         list_remove(caller, en);
-    pthread_mutex_unlock(&caller->enum_lock);
+    session_enums_unlock(caller);
     if (!mine)
         return ERROR_INVALID_HANDLE; /* a racing destroy or close won */
     enumeration_release(en, RELEASE_RECLAIM);
@@ -228,13 +228,13 @@ DWORD enumeration_destroy(struct session *caller, HANDLE enum_handle)
 
 void enumeration_destroy_all(struct session *s)
 {
-    pthread_mutex_lock(&s->enum_lock);
+    session_enums_lock(s);
     s->closing = true;
     struct enumeration *list = s->enums;
     s->enums = NULL;
     for (struct enumeration *en = list; en != NULL; en = en->next)
         handles_remove(en->handle, HANDLE_KIND_ENUM); /* destroyers unlink under the lock */
-    pthread_mutex_unlock(&s->enum_lock);
+    session_enums_unlock(s);
     while (list != NULL) {
         struct enumeration *en = list;
         list = en->next;

@@ -121,9 +121,8 @@ DWORD session_create(const FWPM_SESSION0 *requested, struct session **out)
     if (s == NULL)
         return ERROR_NOT_ENOUGH_MEMORY;
     memset(s, 0, sizeof(*s));
-    s->bytes = bytes;
-    /* A default mutex needs no call (pthread_mutex_init costs ~40 instructions). */
-    s->enum_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+    s->bytes = (uint32_t)bytes;
+    atomic_init(&s->enums_lock, false);
     s->garbage.kind = GARBAGE_SESSION;
 
     FWPM_SESSION0 *v = &s->view;
@@ -149,7 +148,6 @@ DWORD session_create(const FWPM_SESSION0 *requested, struct session **out)
 
 void session_free(struct session *s)
 {
-    pthread_mutex_destroy(&s->enum_lock);
     memory_free(s, s->bytes, MEMORY_DATA);
 }
 
