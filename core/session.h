@@ -40,6 +40,9 @@ struct session {
     };
     size_t slot; /* position in the current version */
 
+    /* Writer-owned: the sessions table's chain (see sessions_table.h). */
+    struct session *key_next, **key_pprev;
+
     HANDLE handle; /* this session's engine handle */
 
     /* Enumeration handles made through this session, so that closing it can
