@@ -307,7 +307,6 @@ DWORD engine_open_session(const FWPM_SESSION0 *requested, HANDLE *engine_handle)
         session_free(s);
         return ERROR_NOT_ENOUGH_MEMORY;
     }
-    s->handle = h;
 
     struct write_request r = {
         .kind = WRITE_OPEN, .generated = generated, .session = s, .handle = h, .edit = &edit};

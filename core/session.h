@@ -4,7 +4,7 @@
  * A session record is one block: the public FWPM_SESSION0 view first (so a
  * pointer to the record is a pointer to the view handed to callers, and to
  * its GUID key, which the sessions table hashes), then the engine's
- * bookkeeping, then the strings and the SID the view points into.
+ * bookkeeping, then the SID and the strings the view points into.
  *
  * After creation the view is immutable. The snapshot fields belong to the
  * writer (under the engine's writer lock). The enumeration list belongs to
@@ -38,20 +38,18 @@ struct session {
         struct garbage garbage;
         epoch_entry retire;
     };
-    size_t slot; /* position in the current version */
-
-    /* Writer-owned: the sessions table's chain (see sessions_table.h). */
-    struct session *key_next, **key_pprev;
-
-    HANDLE handle; /* this session's engine handle */
+    /* Position in the current version. 32 bits: every open session holds an
+     * engine handle, and the handle table has at most 2^24 slots. */
+    uint32_t slot;
 
     /* Enumeration handles made through this session, so that closing it can
      * destroy them. Both under enums_lock; closing is set once. */
-    struct enumeration *enums;
     _Atomic bool enums_lock;
     bool closing;
+    struct enumeration *enums;
 
-    uint32_t bytes; /* size of the whole block (strings are bounded) */
+    /* Writer-owned: the sessions table's chain (see sessions_table.h). */
+    struct session *key_next;
 };
 
 /* Takes a session's enumeration-list lock: a spinlock (a few pointer writes

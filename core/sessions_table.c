@@ -38,9 +38,6 @@ static struct session **bucket_of(struct sessions_table *t, const GUID *key)
 static void link_first(struct session **bucket, struct session *s)
 {
     s->key_next = *bucket;
-    if (*bucket != NULL)
-        (*bucket)->key_pprev = &s->key_next;
-    s->key_pprev = bucket;
     *bucket = s;
 }
 
@@ -118,11 +115,13 @@ bool sessions_table_insert(struct sessions_table *t, struct session *s)
 
 void sessions_table_remove(struct sessions_table *t, struct session *s)
 {
-    *s->key_pprev = s->key_next;
-    if (s->key_next != NULL)
-        s->key_next->key_pprev = s->key_pprev;
+    /* Chains hold one session on average (load factor at most 1): walking
+     * to s costs less than a back link in every record would. */
+    struct session **link = bucket_of(t, &s->view.sessionKey);
+    while (*link != s)
+        link = &(*link)->key_next;
+    *link = s->key_next;
     s->key_next = NULL;
-    s->key_pprev = NULL;
     t->count--;
     sessions_table_shrink_if_empty(t);
 }

@@ -40,7 +40,7 @@ struct session *sessions_table_find(struct sessions_table *t, const GUID *key);
  * present. Never fails otherwise (a table that cannot grow gets fuller). */
 bool sessions_table_insert(struct sessions_table *t, struct session *s);
 
-/* Removes s, which must be in the table. Writer only; O(1). */
+/* Removes s, which must be in the table. Writer only; O(1) expected. */
 void sessions_table_remove(struct sessions_table *t, struct session *s);
 
 /* Gives a grown bucket array back if the table is empty (a failed attempt at

@@ -576,7 +576,7 @@ void snapshot_edit_append(struct snapshot_edit *e, struct session *s)
     s->garbage.birth = n->version;
     s->garbage.kind = GARBAGE_SESSION;
     tree_store(e, n->count, s);
-    s->slot = n->count;
+    s->slot = (uint32_t)n->count;
     n->count++;
 }
 
@@ -588,7 +588,7 @@ void snapshot_edit_remove(struct snapshot_edit *e, struct session *s)
     tree_pop(e);
     if (moved != NULL) {
         tree_store(e, position, moved);
-        moved->slot = position;
+        moved->slot = (uint32_t)position;
     }
     drop(e, &s->garbage);
 }
