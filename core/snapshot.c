@@ -8,6 +8,8 @@
 #include <string.h>
 
 #define POSITION_MASK (SNAPSHOT_FANOUT - 1u)
+/* Copies of at most this many pointers are done inline (small pages). */
+#define SMALL_COPY 8u
 
 /* A node of the tree: at height 0 its slots hold sessions, above that chunks. */
 struct chunk {
@@ -174,8 +176,14 @@ void snapshot_copy(const struct snapshot *s, size_t start, size_t n, FWPM_SESSIO
         size_t take = SNAPSHOT_FANOUT - offset;
         if (take > n)
             take = n;
-        /* Sessions begin with their FWPM_SESSION0 view: copy pointers as they are. */
-        memcpy(dst, &leaf->slot[offset], take * sizeof(*dst));
+        /* Sessions begin with their FWPM_SESSION0 view: copy pointers as they
+         * are; a few by hand (a libc memcpy call costs more than the copy). */
+        if (take <= SMALL_COPY) {
+            for (size_t i = 0; i < take; i++)
+                dst[i] = leaf->slot[offset + i];
+        } else {
+            memcpy(dst, &leaf->slot[offset], take * sizeof(*dst));
+        }
         dst += take;
         start += take;
         n -= take;
