@@ -123,13 +123,15 @@ struct session *engine_session_of(HANDLE engine_handle)
 }
 
 /* Under the writer lock: adds s to the table. The insert itself finds a
- * clash (one chain walk, not a lookup and then an insert); a generated key
+ * clash (one probe sequence, not a lookup and then an insert); a generated key
  * that clashes is drawn again. */
 static DWORD insert_with_unique_key(struct session *s, bool generated)
 {
     for (;;) {
         if (sessions_table_insert(&engine.sessions, s))
             return ERROR_SUCCESS;
+        if (sessions_table_find(&engine.sessions, &s->view.sessionKey) == NULL)
+            return ERROR_NOT_ENOUGH_MEMORY; /* the table could not grow */
         if (!generated)
             return FWP_E_ALREADY_EXISTS;
         session_regenerate_key(s); /* a 122-bit collision: draw again */

@@ -47,9 +47,6 @@ struct session {
     _Atomic bool enums_lock;
     bool closing;
     struct enumeration *enums;
-
-    /* Writer-owned: the sessions table's chain (see sessions_table.h). */
-    struct session *key_next;
 };
 
 /* Takes a session's enumeration-list lock: a spinlock (a few pointer writes

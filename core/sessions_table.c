@@ -1,6 +1,6 @@
 /*
- * sessions_table.c - a chained hash table of sessions keyed by the GUID at
- * the start of each record (see sessions_table.h).
+ * sessions_table.c - ck_hs in SPMC object mode, keyed by the GUID at the start
+ * of each session record.
  */
 #include "sessions_table.h"
 
@@ -8,126 +8,143 @@
 
 #include <string.h>
 
-#define TABLE_INITIAL_BUCKETS 64u
+#define TABLE_INITIAL_SIZE 64
+
+/* Every map block ck_hs allocates carries this header, so that a block it
+ * frees with defer == true can be queued for reclamation without allocating. */
+struct map_block {
+    epoch_entry retire;
+    size_t bytes;
+    max_align_t payload[];
+};
+
+static void *map_alloc(size_t size)
+{
+    struct map_block *b = memory_alloc(sizeof(*b) + size, MEMORY_DATA);
+    if (b == NULL)
+        return NULL;
+    b->bytes = sizeof(*b) + size;
+    return b->payload;
+}
+
+static struct map_block *block_of(void *payload)
+{
+    return (struct map_block *)((char *)payload - offsetof(struct map_block, payload));
+}
+
+static void map_block_free(epoch_entry *entry)
+{
+    struct map_block *b = (struct map_block *)entry; /* retire is the first member */
+    memory_free(b, b->bytes, MEMORY_DATA);
+}
+
+static void map_free(void *p, size_t size, bool defer)
+{
+    (void)size;
+    if (p == NULL)
+        return;
+    struct map_block *b = block_of(p);
+    if (defer)
+        epoch_retire(&b->retire, map_block_free); /* readers may still probe it */
+    else
+        map_block_free(&b->retire);
+}
+
+static struct ck_malloc table_allocator = {
+    .malloc = map_alloc,
+    .realloc = NULL,
+    .free = map_free,
+};
 
 /* Keys may be chosen by clients, so mix all 128 bits rather than trusting
- * them to be random (splitmix64 finalizer on each half), with a seed. */
-static uint64_t hash_key(const GUID *key, uint64_t seed)
+ * them to be random (splitmix64 finalizer on each half). */
+static unsigned long hash_key(const void *object, unsigned long seed)
 {
     uint64_t half[2];
-    memcpy(half, key, sizeof(half));
+    memcpy(half, object, sizeof(half));
     uint64_t h = seed ^ half[0];
     h ^= (h >> 30) ^ half[1];
     h *= 0xBF58476D1CE4E5B9u;
     h ^= h >> 27;
     h *= 0x94D049BB133111EBu;
     h ^= h >> 31;
-    return h;
+    return (unsigned long)h;
 }
 
-static bool keys_equal(const GUID *a, const GUID *b)
+static bool keys_equal(const void *a, const void *b)
 {
+    if (a == b)
+        return true; /* removal looks a session up by its own key */
     return memcmp(a, b, sizeof(GUID)) == 0;
-}
-
-static struct session **bucket_of(struct sessions_table *t, const GUID *key)
-{
-    return &t->buckets[hash_key(key, t->seed) & t->mask];
-}
-
-static void link_first(struct session **bucket, struct session *s)
-{
-    s->key_next = *bucket;
-    *bucket = s;
-}
-
-static struct session **buckets_new(size_t n)
-{
-    return memory_zalloc(n * sizeof(struct session *), MEMORY_DATA);
-}
-
-static void buckets_free(struct session **b, size_t n)
-{
-    memory_free(b, n * sizeof(struct session *), MEMORY_DATA);
-}
-
-/* Moves every session to a new array of n buckets; false (nothing changed)
- * when out of memory. */
-static bool resize(struct sessions_table *t, size_t n)
-{
-    struct session **fresh = buckets_new(n);
-    if (fresh == NULL)
-        return false;
-    struct session **old = t->buckets;
-    size_t old_n = t->mask + 1;
-    t->buckets = fresh;
-    t->mask = n - 1;
-    for (size_t i = 0; i < old_n; i++) {
-        struct session *s = old[i];
-        while (s != NULL) {
-            struct session *next = s->key_next;
-            link_first(bucket_of(t, &s->view.sessionKey), s);
-            s = next;
-        }
-    }
-    buckets_free(old, old_n);
-    t->resizes++;
-    return true;
 }
 
 bool sessions_table_init(struct sessions_table *t)
 {
-    t->buckets = buckets_new(TABLE_INITIAL_BUCKETS);
-    t->mask = TABLE_INITIAL_BUCKETS - 1;
-    t->count = 0;
-    t->seed = 0x5EED5EED9E3779B9u ^ (uint64_t)(uintptr_t)t;
-    t->resizes = 0;
-    return t->buckets != NULL;
-}
-
-void sessions_table_destroy(struct sessions_table *t)
-{
-    buckets_free(t->buckets, t->mask + 1);
-    t->buckets = NULL;
+    t->grown = false;
+    t->peak_entries = 0;
+    t->removals = 0;
+    t->rebuilds = 0;
+    return ck_hs_init(&t->set, CK_HS_MODE_SPMC | CK_HS_MODE_OBJECT | CK_HS_MODE_DELETE, hash_key,
+                      keys_equal, &table_allocator, TABLE_INITIAL_SIZE, 0x5EED5EEDu);
 }
 
 struct session *sessions_table_find(struct sessions_table *t, const GUID *key)
 {
-    for (struct session *s = *bucket_of(t, key); s != NULL; s = s->key_next)
-        if (keys_equal(&s->view.sessionKey, key))
-            return s;
-    return NULL;
+    unsigned long h = CK_HS_HASH(&t->set, hash_key, key);
+    return ck_hs_get(&t->set, h, key);
 }
 
 bool sessions_table_insert(struct sessions_table *t, struct session *s)
 {
-    struct session **bucket = bucket_of(t, &s->view.sessionKey);
-    for (struct session *o = *bucket; o != NULL; o = o->key_next)
-        if (keys_equal(&o->view.sessionKey, &s->view.sessionKey))
-            return false;
-    link_first(bucket, s);
-    /* Load factor at most 1: double past it (a failure keeps chains longer).
-     * O(count) per doubling: O(1) amortized. */
-    if (++t->count > t->mask + 1)
-        resize(t, 2 * (t->mask + 1));
+    unsigned long h = CK_HS_HASH(&t->set, hash_key, &s->view.sessionKey);
+    if (!ck_hs_put(&t->set, h, s))
+        return false;
+    size_t count = ck_hs_count(&t->set);
+    if (count > TABLE_INITIAL_SIZE / 2)
+        t->grown = true;
+    if (count > t->peak_entries)
+        t->peak_entries = count;
     return true;
+}
+
+/* Under churn at a constant size, deletes leave tombstones and stretch probe
+ * sequences, and every probe of a live entry reads a session record (Debian's
+ * ck packs no hash bits into the pointers): lookups slow down without bound.
+ * So the map is rebuilt once the removals since it was built exceed its peak
+ * population (or the initial size): the rebuild costs O(capacity), and the
+ * capacity is at most 4 times the peak, so O(1) amortized per write, and
+ * tombstones never outnumber the peak.
+ *
+ * The count is ours, not ck_hs_stat's: ck 0.7.1 never initializes a new map's
+ * tombstone counter (a recycled block keeps its old value) and never lowers it
+ * when a put reuses a tombstone, so its figure made this rule fire on nearly
+ * every close of a small table. The old map goes through a grace period; a
+ * failed allocation keeps it (and retries after as many removals again). */
+static void compact_if_worn(struct sessions_table *t)
+{
+    size_t limit = t->peak_entries > TABLE_INITIAL_SIZE ? t->peak_entries : TABLE_INITIAL_SIZE;
+    if (++t->removals <= limit)
+        return;
+    t->removals = 0;
+    if (ck_hs_rebuild(&t->set))
+        t->rebuilds++;
 }
 
 void sessions_table_remove(struct sessions_table *t, struct session *s)
 {
-    /* Chains hold one session on average (load factor at most 1): walking
-     * to s costs less than a back link in every record would. */
-    struct session **link = bucket_of(t, &s->view.sessionKey);
-    while (*link != s)
-        link = &(*link)->key_next;
-    *link = s->key_next;
-    s->key_next = NULL;
-    t->count--;
+    unsigned long h = CK_HS_HASH(&t->set, hash_key, &s->view.sessionKey);
+    ck_hs_remove(&t->set, h, &s->view.sessionKey);
     sessions_table_shrink_if_empty(t);
+    compact_if_worn(t);
 }
 
 void sessions_table_shrink_if_empty(struct sessions_table *t)
 {
-    if (t->count == 0 && t->mask + 1 > TABLE_INITIAL_BUCKETS)
-        resize(t, TABLE_INITIAL_BUCKETS); /* a failure keeps the large array */
+    /* A fresh small map replaces the grown one, which is reclaimed after a
+     * grace period. A failed allocation just keeps the old map. */
+    if (t->grown && ck_hs_count(&t->set) == 0 && ck_hs_reset_size(&t->set, TABLE_INITIAL_SIZE)) {
+        t->grown = false;
+        t->peak_entries = 0;
+        t->removals = 0;
+    }
 }
