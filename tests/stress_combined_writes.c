@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stress_combined_writes.c - opens and closes stay exactly-once when 64
  * writers on 2 cores are combined into batches.

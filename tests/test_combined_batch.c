@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_combined_batch.c - writers that queue up behind the writer lock are
  * applied as one batch: one publication for all of them, each with its own

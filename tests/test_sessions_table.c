@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_sessions_table.c - the sessions table's rebuild rule: churn on a small
  * table rebuilds its map O(removals / peak) times, not on every close, and a
