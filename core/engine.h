@@ -65,4 +65,10 @@ void engine_memory_stats(FWPM_MEMORY_STATS0 *stats);
 /* Frees everything no reference keeps; waits for a grace period. */
 void engine_reclaim(void);
 
+/* In a fork child, by the fork handler alone: the writer and set-up locks
+ * re-initialised and the engine marked as not set up, so that the child's
+ * first call builds a fresh, empty one (the parent's sessions, snapshots and
+ * tables are abandoned, see process.c). */
+void engine_reset_after_fork(void);
+
 #endif /* FWPM_CORE_ENGINE_H */

@@ -44,6 +44,13 @@ struct memory_totals {
 /* Sums the live totals over all threads (a moment's view, exact when quiet). */
 void memory_totals(struct memory_totals *out);
 
+/* In a fork child, by the fork handler alone: re-initialises the counter
+ * registry's lock (another thread of the parent may have held it). The
+ * counts carry on: what the abandoned engine held stays counted as live
+ * (it is in the child's memory), and freeing an inherited array subtracts
+ * what allocating it added. */
+void memory_reset_after_fork(void);
+
 /* Test builds only: the n-th allocation from now fails (n >= 1), and every
  * later one succeeds; n == 0 disarms. Counting is process-wide. Returns
  * without effect in builds without FWPM_FAULT_INJECTION. */
