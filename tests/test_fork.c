@@ -55,9 +55,16 @@ static unsigned child_failures;
             dprintf(2, "test_fork: child %d: line %d: %s\n", (int)getpid(), __LINE__, what);       \
     } while (0)
 
+/* Churners reclaim now and then: the forks then also land inside
+ * fwpm_reclaim (the writer lock, retire_lock, a grace period), and the
+ * parent's memory stays small, so each fork stays cheap. */
+#define RECLAIM_EVERY 128u
+
 static void churn(unsigned index)
 {
-    while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+    for (unsigned n = 1; !atomic_load_explicit(&stop, memory_order_relaxed); n++) {
+        if (n % RECLAIM_EVERY == 0)
+            fwpm_reclaim();
         HANDLE h = NULL;
         if (FwpmEngineOpen0(NULL, RPC_C_AUTHN_DEFAULT, NULL, NULL, &h) != ERROR_SUCCESS)
             continue;
