@@ -8,7 +8,8 @@
  *   - finds every handle inherited from the parent (the main thread's, and
  *     the latest of each busy thread, whatever state it was in at the fork)
  *     answered with ERROR_INVALID_HANDLE by every function;
- *   - reads an array the parent received before the fork, then frees it;
+ *   - reads an array the parent received before the fork, then frees it,
+ *     which gives back that array's bytes and nothing else;
  *   - opens two sessions, enumerates, and sees exactly those two, with its
  *     own pid as processId;
  *   - closes them, calls fwpm_reclaim(), and finds no session left.
@@ -28,7 +29,8 @@
 #define FORKS 200u
 #define CHURNERS 3u
 #define WATCHDOG_SECONDS 30u
-#define MAX_HUNG 3u /* stop forking once this many children hung */
+#define MAX_HUNG 3u      /* stop forking once this many children hung */
+#define ARRAY_ENTRIES 2u /* in the inherited arrays; the child has 2 sessions */
 
 /* The latest handles of the busy threads, for the children to try. */
 static _Atomic(HANDLE) churn_handles[CHURNERS];
@@ -127,15 +129,46 @@ static void check_inherited_handles(const struct inheritance *in, HANDLE own)
     }
 }
 
-/* The inherited array is readable, then freeing it works. */
-static void check_inherited_array(struct inheritance *in)
+static int64_t live_bytes(void)
+{
+    fwpm_reclaim();
+    FWPM_MEMORY_STATS0 stats;
+    CHILD_CHECK(fwpm_memory_stats(&stats) == ERROR_SUCCESS, "stats");
+    return (int64_t)stats.liveBytes;
+}
+
+/* The bytes of an array of ARRAY_ENTRIES entries, measured in the child
+ * (it has one thread: the count is exact). */
+static int64_t array_bytes(HANDLE own)
+{
+    HANDLE e;
+    CHILD_CHECK(FwpmSessionCreateEnumHandle0(own, NULL, &e) == ERROR_SUCCESS, "create");
+    int64_t before = live_bytes();
+    FWPM_SESSION0 **entries = NULL;
+    UINT32 n = 0;
+    CHILD_CHECK(FwpmSessionEnum0(own, e, ARRAY_ENTRIES, &entries, &n) == ERROR_SUCCESS &&
+                    n == ARRAY_ENTRIES,
+                "page");
+    int64_t bytes = live_bytes() - before;
+    FwpmFreeMemory0((void **)&entries);
+    CHILD_CHECK(FwpmSessionDestroyEnumHandle0(own, e) == ERROR_SUCCESS, "destroy");
+    return bytes;
+}
+
+/* The inherited array is readable; freeing it gives back exactly its own
+ * bytes (liveBytes counts the abandoned engine, and the enumeration it pins
+ * there is not freed: nothing of the abandoned engine is touched). */
+static void check_inherited_array(struct inheritance *in, HANDLE own)
 {
     for (UINT32 i = 0; i < in->array_count; i++)
         CHILD_CHECK(in->array[i]->processId == in->array_pid && in->array[i]->username != NULL &&
                         in->array[i]->sid->Revision == 1,
                     "inherited array entry unreadable");
+    int64_t bytes = array_bytes(own);
+    int64_t before = live_bytes();
     FwpmFreeMemory0((void **)&in->array);
     CHILD_CHECK(in->array == NULL, "inherited array not freed");
+    CHILD_CHECK(live_bytes() == before - bytes, "freeing an inherited array freed something else");
 }
 
 /* The child's own sessions, and nothing else, are in its enumeration. */
@@ -174,8 +207,9 @@ static void bequeath(struct inheritance *out, HANDLE a, HANDLE e)
     out->engines[out->engine_count++] = a;
     out->enums[out->enum_count++] = e;
     out->array_pid = (DWORD)getpid();
-    CHILD_CHECK(FwpmSessionEnum0(a, e, 1, &out->array, &out->array_count) == ERROR_SUCCESS &&
-                    out->array_count == 1,
+    CHILD_CHECK(FwpmSessionEnum0(a, e, ARRAY_ENTRIES, &out->array, &out->array_count) ==
+                        ERROR_SUCCESS &&
+                    out->array_count == ARRAY_ENTRIES,
                 "page to bequeath");
 }
 
@@ -188,7 +222,7 @@ static int child_run(struct inheritance *in, bool fork_grandchild)
     HANDLE a = child_open();
     HANDLE b = child_open();
     check_inherited_handles(in, a);
-    check_inherited_array(in);
+    check_inherited_array(in, a);
     check_own_sessions(a, b);
     if (fork_grandchild) {
         HANDLE e;
@@ -240,9 +274,9 @@ static void inheritance_of_main(struct inheritance *in, const HANDLE *mine, unsi
         atomic_load_explicit(&enumerator_engine, memory_order_relaxed);
     in->enums[in->enum_count++] = atomic_load_explicit(&enumerator_enum, memory_order_relaxed);
     in->array_pid = (DWORD)getpid();
-    DWORD status = FwpmSessionEnum0(mine[0], e, 3, &in->array, &in->array_count);
-    STRESS_CHECK(status == ERROR_SUCCESS && in->array_count > 0, "page in the parent: %s",
-                 fwpm_strerror(status));
+    DWORD status = FwpmSessionEnum0(mine[0], e, ARRAY_ENTRIES, &in->array, &in->array_count);
+    STRESS_CHECK(status == ERROR_SUCCESS && in->array_count == ARRAY_ENTRIES,
+                 "page in the parent: %s", fwpm_strerror(status));
 }
 
 static void *run_busy(void *arg)
@@ -267,6 +301,11 @@ int main(void)
         STRESS_CHECK(FwpmSessionCreateEnumHandle0(mine[0], NULL, &e) == ERROR_SUCCESS, "create");
         struct inheritance in;
         inheritance_of_main(&in, mine, 3, e);
+        /* Every other fork, the array holds the enumeration's last
+         * reference: freeing it in the child must still not release it. */
+        bool destroyed_first = run % 2 == 1;
+        if (destroyed_first)
+            STRESS_CHECK(FwpmSessionDestroyEnumHandle0(mine[0], e) == ERROR_SUCCESS, "destroy");
         pid_t pid = fork();
         if (pid == 0)
             _exit(child_run(&in, run == 0));
@@ -274,7 +313,8 @@ int main(void)
         if (pid > 0)
             results[wait_child(pid)]++;
         FwpmFreeMemory0((void **)&in.array);
-        STRESS_CHECK(FwpmSessionDestroyEnumHandle0(mine[0], e) == ERROR_SUCCESS, "destroy");
+        if (!destroyed_first)
+            STRESS_CHECK(FwpmSessionDestroyEnumHandle0(mine[0], e) == ERROR_SUCCESS, "destroy");
     }
     atomic_store_explicit(&stop, true, memory_order_relaxed);
     pthread_join(busy_threads, NULL);
