@@ -208,7 +208,7 @@ HANDLE handles_reserve(enum handle_kind kind)
     return (HANDLE)(uintptr_t)encode((uint32_t)(state >> 8), index, kind);
 }
 
-static bool decode(HANDLE h, struct slot **slot, uint32_t *generation, enum handle_kind *kind)
+static inline bool decode(HANDLE h, struct slot **slot, uint32_t *generation, enum handle_kind *kind)
 {
     uint64_t v = (uint64_t)(uintptr_t)h;
     *generation = (uint32_t)(v >> 32);
