@@ -59,6 +59,15 @@ static _Atomic uint64_t free_head = NO_SLOT;
 static _Atomic uint32_t sweep_next;
 static uint32_t sweep_end;
 
+/* INVALID_HANDLE_VALUE is all ones. Its tag nibble is 0xF, so decode rejects
+ * it before it computes a slot index, and its kind nibble 0xF names no kind:
+ * no value encode() produces can ever equal it. */
+_Static_assert((UINT64_MAX & 0xFu) != HANDLE_TAG, "an all-ones value has a valid tag");
+_Static_assert(((UINT64_MAX >> 4) & 0xFu) != HANDLE_KIND_ENGINE &&
+                   ((UINT64_MAX >> 4) & 0xFu) != HANDLE_KIND_ENUM,
+               "an all-ones value names a handle kind");
+_Static_assert(sizeof(uintptr_t) <= sizeof(uint64_t), "a handle value fits the layout");
+
 static inline uint64_t encode(uint32_t generation, uint32_t index, enum handle_kind kind)
 {
     return (uint64_t)generation << 32 | (uint64_t)index << 8 | (uint64_t)kind << 4 | HANDLE_TAG;
@@ -208,7 +217,8 @@ HANDLE handles_reserve(enum handle_kind kind)
     return (HANDLE)(uintptr_t)encode((uint32_t)(state >> 8), index, kind);
 }
 
-static inline bool decode(HANDLE h, struct slot **slot, uint32_t *generation, enum handle_kind *kind)
+static inline bool decode(HANDLE h, struct slot **slot, uint32_t *generation,
+                          enum handle_kind *kind)
 {
     uint64_t v = (uint64_t)(uintptr_t)h;
     *generation = (uint32_t)(v >> 32);
