@@ -13,7 +13,8 @@
  *   - opens two sessions, enumerates, and sees exactly those two, with its
  *     own pid as processId;
  *   - closes them, calls fwpm_reclaim(), and finds no session left.
- * The first child also forks a grandchild that runs the same checks against
+ * Then the same with 63 churners (oversubscribed: 65 threads on 2 cores).
+ * The first child of each phase also forks a grandchild that runs the same checks against
  * the child's handles and array. Ordering uses waitpid only: no sleeps.
  */
 #include "stress.h"
@@ -28,18 +29,22 @@
 
 #define FORKS 200u
 #define CHURNERS 3u
+/* Then the same, oversubscribed: 63 churners and one enumerator on 2 cores. */
+#define CROWD_CHURNERS 63u
+#define CROWD_FORKS 50u
 #define WATCHDOG_SECONDS 30u
 #define MAX_HUNG 3u      /* stop forking once this many children hung */
 #define ARRAY_ENTRIES 2u /* in the inherited arrays; the child has 2 sessions */
 
 /* The latest handles of the busy threads, for the children to try. */
-static _Atomic(HANDLE) churn_handles[CHURNERS];
+static unsigned churners; /* of the phase running; set before its threads */
+static _Atomic(HANDLE) churn_handles[CROWD_CHURNERS];
 static _Atomic(HANDLE) enumerator_engine, enumerator_enum;
 static _Atomic bool stop;
 
 /* What a process hands down to the children it forks. */
 struct inheritance {
-    HANDLE engines[8];
+    HANDLE engines[3 + CROWD_CHURNERS + 1];
     unsigned engine_count;
     HANDLE enums[8];
     unsigned enum_count;
@@ -96,7 +101,7 @@ static void enumerate(void)
 static void busy(unsigned index, void *arg)
 {
     (void)arg;
-    if (index < CHURNERS)
+    if (index < churners)
         churn(index);
     else
         enumerate();
@@ -267,7 +272,7 @@ static void inheritance_of_main(struct inheritance *in, const HANDLE *mine, unsi
     for (unsigned i = 0; i < count; i++)
         in->engines[in->engine_count++] = mine[i];
     in->enums[in->enum_count++] = e;
-    for (unsigned i = 0; i < CHURNERS; i++)
+    for (unsigned i = 0; i < churners; i++)
         in->engines[in->engine_count++] =
             atomic_load_explicit(&churn_handles[i], memory_order_relaxed);
     in->engines[in->engine_count++] =
@@ -281,20 +286,26 @@ static void inheritance_of_main(struct inheritance *in, const HANDLE *mine, unsi
 
 static void *run_busy(void *arg)
 {
-    stress_run(CHURNERS + 1, busy, arg);
+    stress_run(churners + 1, busy, arg);
     return NULL;
 }
 
-int main(void)
+/* Forks up to `forks` times while `busy` threads churn and one enumerates;
+ * counts the children by wait_child's result. Returns the forks made. */
+static unsigned run_phase(unsigned busy, unsigned forks, unsigned results[4])
 {
-    unsigned forks = stress_scaled(FORKS);
     HANDLE mine[3];
     for (unsigned i = 0; i < 3; i++)
         mine[i] = stress_open(L"parent");
+    churners = busy;
+    for (unsigned i = 0; i < CROWD_CHURNERS; i++)
+        atomic_store_explicit(&churn_handles[i], NULL, memory_order_relaxed);
+    atomic_store_explicit(&enumerator_engine, NULL, memory_order_relaxed);
+    atomic_store_explicit(&enumerator_enum, NULL, memory_order_relaxed);
+    atomic_store_explicit(&stop, false, memory_order_relaxed);
     pthread_t busy_threads;
     pthread_create(&busy_threads, NULL, run_busy, NULL);
 
-    unsigned results[4] = {0};
     unsigned run = 0;
     for (; run < forks && results[2] < MAX_HUNG; run++) {
         HANDLE e;
@@ -320,7 +331,14 @@ int main(void)
     pthread_join(busy_threads, NULL);
     for (unsigned i = 0; i < 3; i++)
         STRESS_CHECK(FwpmEngineClose0(mine[i]) == ERROR_SUCCESS, "close");
+    return run;
+}
 
+int main(void)
+{
+    unsigned results[4] = {0};
+    unsigned run = run_phase(CHURNERS, stress_scaled(FORKS), results);
+    run += run_phase(CROWD_CHURNERS, stress_scaled(CROWD_FORKS), results);
     printf("test_fork: %u children: %u passed, %u failed checks, %u hung, %u crashed\n", run,
            results[0], results[1], results[2], results[3]);
     STRESS_CHECK(results[0] == run, "%u of %u children did not pass", run - results[0], run);
