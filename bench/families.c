@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * families.c - fwpm-bench's benchmark bodies, in C over the public API (and
  * the same six functions of each peer, through struct fwpm_impl). Names are

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """report.py - turn fwpm-bench JSON files (--benchmark_out) into a Markdown
 report (fwpm's ratio to each peer for every benchmark, page cost against
 memcpy, the machine) and PNG plots.
@@ -7,8 +8,9 @@ memcpy, the machine) and PNG plots.
 
 Several files (e.g. one per engine, as bench/run.sh writes them) are merged.
 Writes DIR/report.md and DIR/*.png (DIR defaults to the first JSON's directory).
-With both fwpm and snapcache (the rebuilt snapshot of issue 6) in the results,
-report.md also compares the two against issue 6's goals.
+With both fwpm and snapcache (the cached-vector design, rebuilt after every
+change) in the results, report.md also compares the two against the goals the
+persistent vector was built for.
 Plots need Debian's python3-matplotlib, hence /usr/bin/python3; without it
 the Markdown is still written. Ratios read "fwpm is N times better": peer/fwpm
 for costs (time, bytes), fwpm/peer for rates. With repetitions, medians are
@@ -200,7 +202,7 @@ def page_table(results):
     return "\n".join(lines)
 
 
-# ---- issue 6: fwpm against snapcache, the rebuilt snapshot --------------------
+# ---- the cached-vector design: fwpm against snapcache ---------------------------
 
 def n_of(args):
     m = re.match(r"n:(\d+)", args)
@@ -211,8 +213,8 @@ def verdict(ok):
     return "**pass**" if ok else "**fail**"
 
 
-def issue6(results):
-    """fwpm against snapcache (issue 6's "previous design") and the goals."""
+def cached_vector(results):
+    """fwpm against snapcache (the cached-vector design) and the goals."""
     if not any(k[1] == "snapcache" for k in results) or not any(k[1] == "fwpm" for k in results):
         return ""
     def get(family, impl, args):
@@ -286,8 +288,8 @@ def issue6(results):
                                fmt(v * scale, kind))
             out.append("| " + " | ".join(row) + " |")
 
-    head = ["## Issue 6: fwpm against snapcache (the rebuilt snapshot)", "",
-            "`snapcache` is the design issue 6 replaces: a snapshot vector cached while "
+    head = ["## The cached-vector design: fwpm against snapcache", "",
+            "`snapcache` is the cached-vector design the persistent vector replaced: a snapshot vector cached while "
             "nothing changes and copied again (under the writers' mutex) by the first handle "
             "after a change. See bench/README.md.", ""]
     if goals:
@@ -441,7 +443,7 @@ def main():
         "",
         page_table(results),
         "",
-        issue6(results),
+        cached_vector(results),
     ]
     if made:
         md += ["## Plots", ""] + [f"![{m}]({m})" for m in made] + [""]

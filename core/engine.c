@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * engine.c - the writer side: opening and closing sessions under the writer
  * lock, and the reclamation that readers hand over to it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * engine.h - the in-process filter engine: its sessions and their snapshots.
  *

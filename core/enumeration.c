@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * enumeration.c - enumeration handles, pages, and returned arrays.
  */

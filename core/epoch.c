@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * epoch.c - one global ck_epoch domain: per-thread reader records, and one
  * "retire" record on which deferred frees queue.

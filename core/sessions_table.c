@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sessions_table.c - ck_hs in SPMC object mode, keyed by the GUID at the start
  * of each session record.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sessions_table.h - the open sessions, by GUID key (a ck_hs hash set).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stress_snapshot_atomic.c - snapshots are single instants (SPEC §3), under
  * real contention.
