@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * process.c - the fork child handler: a fresh engine for the child.
  *

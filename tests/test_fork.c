@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * test_fork.c - fork() in a busy multithreaded process (SPEC §5, issue 9
- * item 2): sessions belong to the process that opened them.
+ * test_fork.c - fork() in a busy multithreaded process (SPEC §5, "fork()"):
+ * sessions belong to the process that opened them.
  *
  * Three threads churn sessions and one enumerates while the main thread forks
  * FORKS times. Each child, under an alarm() watchdog (a hung child dies of
