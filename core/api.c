@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * api.c - the public functions: argument checks, the epoch section, and a
  * call into the module that owns the work. Nothing else happens here.
@@ -13,6 +14,7 @@
 #include "epoch.h"
 #include "host_client.h"
 #include "host_mode.h"
+#include "memory.h"
 
 /* Enters the engine: set up, and inside a section. */
 static DWORD enter(ck_epoch_record_t **record)
@@ -133,4 +135,9 @@ void fwpm_reclaim(void)
 {
     if (engine_ready())
         engine_reclaim();
+}
+
+const char *fwpm_allocator_name(void)
+{
+    return memory_allocator_name();
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * enumeration.h - enumeration handles and the pages they hand out.
  *
@@ -26,12 +27,13 @@
 
 /* What precedes every returned array. An in-process page (PAGE_MAGIC) holds
  * a reference to its enumeration; a host-engine page (PAGE_MAGIC_HOST, built
- * by host_page.c) holds deep copies of its entries and source is NULL. Both
+ * by host_page.c) holds deep copies of its entries, and source is NULL. Both
  * are one block of `bytes` from memory_alloc, freed by enumeration_free_page. */
 struct page_header {
     uint64_t magic;
     struct enumeration *source; /* the reference that keeps the entries alive */
     size_t bytes;
+    uint64_t incarnation; /* of the engine that made it (process.h) */
 };
 
 #define PAGE_MAGIC 0x46574D5041474531u      /* "FWPMPAGE1" */
@@ -51,7 +53,9 @@ DWORD enumeration_destroy(struct session *caller, HANDLE enum_handle);
  * closing). */
 void enumeration_destroy_all(struct session *s);
 
-/* FwpmFreeMemory0 for an array returned by enumeration_page. */
+/* FwpmFreeMemory0 for an array returned by enumeration_page. An array
+ * inherited across fork() is freed without releasing its enumeration: that
+ * belongs to the parent's engine, abandoned in the child (process.h). */
 void enumeration_free_page(void **p);
 
 #endif /* FWPM_CORE_ENUMERATION_H */

@@ -18,6 +18,7 @@ static struct page_header *host_page_alloc(size_t bytes)
         page->magic = PAGE_MAGIC_HOST;
         page->source = NULL;
         page->bytes = bytes;
+        page->incarnation = 0; /* unused: a host page pins nothing */
     }
     return page;
 }

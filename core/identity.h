@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * identity.h - who is calling: the facts the engine fills into a session that
  * the client does not supply (process id, SID, account name).
@@ -43,6 +44,11 @@ bool identity_of_caller(struct identity *out);
 /* Fills *out for a process the caller vouches for (the host engine: the
  * kernel's peer credentials of a connection). false when out of memory. */
 bool identity_of_peer(struct identity *out, pid_t pid, uid_t uid);
+
+/* In a fork child, by the fork handler alone: the child's process id, and
+ * the account cache's lock re-initialised (the cached accounts, immutable,
+ * stay valid). */
+void identity_reset_after_fork(void);
 
 /* Writes the S-1-22-1-<uid> SID into sid (IDENTITY_SID_BYTES bytes). */
 void identity_write_sid(SID *sid, uid_t uid);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_fwpm_linux.cpp - <fwpm_linux.h> on its own, compiled as C++11 and
  * C++17 with -Wall -Wextra -pedantic -Werror. Calls nothing, so it needs no
@@ -14,5 +15,6 @@ int main()
     static_assert(sizeof(&fwpm_strerror) == sizeof(void (*)()), "function pointer");
     static_assert(sizeof(&fwpm_memory_stats) == sizeof(void (*)()), "function pointer");
     static_assert(sizeof(&fwpm_reclaim) == sizeof(void (*)()), "function pointer");
+    static_assert(sizeof(&fwpm_allocator_name) == sizeof(void (*)()), "function pointer");
     return (s == nullptr && stats.liveBytes == 0) ? 0 : 1;
 }
