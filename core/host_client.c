@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_client.c - one sd-bus peer connection per session to fwpmd.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_client.h - the API's functions when fwpmd serves the process.
  *

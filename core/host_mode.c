@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_mode.c - FWPM_ENGINE, read once per process.
  */

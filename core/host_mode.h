@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_mode.h - which engine serves this process: the in-process engine (the
  * default) or the host engine fwpmd, chosen by FWPM_ENGINE.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_page.c - decoding fwpmd's pages into self-contained arrays.
  */

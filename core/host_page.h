@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_page.h - the arrays FwpmSessionEnum0 returns in host mode.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_wire.c - packing and checking the pages fwpmd sends (format: host_wire.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_wire.h - what fwpmd and its clients say to each other.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fwpmd.c - the host engine: options, the listening socket, the loop.
  *

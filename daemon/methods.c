@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * methods.c - the engine's D-Bus methods (wire format: core/host_wire.h).
  *

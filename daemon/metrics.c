@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * metrics.c - fwpm metrics: the daemon's state in the Prometheus text
  * exposition format (version 0.0.4), for node_exporter's textfile collector.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * server.h - fwpmd's state: the listening socket, its client connections,
  * and what the methods need to know about each (fwpmd is one thread: every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * users.c - who may enumerate, and how many sessions each user holds.
  *

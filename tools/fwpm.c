@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fwpm.c - the command line for the host engine: its sessions and metrics.
  */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_cli.sh FWPM - the fwpm command line against the daemon FWPM_ENGINE
 # names (run under with_fwpmd.sh): the table, --json, --engine, and metrics
 # that promtool accepts.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_host.c - the host engine across processes: rundown, identity, access
  * control and quota, RPC errors, socket activation, bad input, and 1,000

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # with_fwpmd.sh FWPMD COMMAND [ARGS...]
 # Runs COMMAND in host mode against a private fwpmd: a fresh socket in a
 # temporary directory (mode 0755, so a test that drops to nobody can reach
