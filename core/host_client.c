@@ -8,19 +8,20 @@
 #include "handles.h"
 #include "host_mode.h"
 #include "host_page.h"
+#include "host_sdbus.h"
 #include "memory.h"
 #include "refcount.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <systemd/sd-bus.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -36,6 +37,9 @@ struct host_session {
     bool closed;
     epoch_entry retire;
 };
+
+/* sd-bus, loaded by the first connect; every session implies it loaded. */
+static const struct host_sdbus *sd;
 
 /* ---- the process id, renewed in a fork child (sessions are per process) */
 
@@ -108,20 +112,24 @@ static int connect_daemon(void)
  * when nobody listens. */
 static DWORD connect_bus(sd_bus **out)
 {
+    const struct host_sdbus *loaded = host_sdbus();
+    if (loaded == NULL)
+        return EPT_S_NOT_REGISTERED; /* no libsystemd.so.0: no way to the daemon */
+    sd = loaded;
     int fd = connect_daemon();
     if (fd < 0)
         return errno == ENOMEM || errno == ENOBUFS ? ERROR_NOT_ENOUGH_MEMORY : EPT_S_NOT_REGISTERED;
     sd_bus *bus = NULL;
-    int r = sd_bus_new(&bus);
+    int r = sd->bus_new(&bus);
     if (r >= 0)
-        r = sd_bus_set_fd(bus, fd, fd);
+        r = sd->bus_set_fd(bus, fd, fd);
     if (r >= 0)
-        r = sd_bus_set_method_call_timeout(bus, HOST_CLIENT_TIMEOUT_USEC);
+        r = sd->bus_set_method_call_timeout(bus, HOST_CLIENT_TIMEOUT_USEC);
     if (r >= 0)
-        r = sd_bus_start(bus);
+        r = sd->bus_start(bus);
     if (r < 0) {
         if (bus != NULL)
-            sd_bus_unref(bus); /* closes fd once it took it */
+            sd->bus_unref(bus); /* closes fd once it took it */
         else
             close(fd);
         return r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : EPT_S_NOT_REGISTERED;
@@ -168,28 +176,38 @@ static bool host_session_lock(struct host_session *hs)
     return false;
 }
 
+/* sd_bus_message_append through the loaded appendv. */
+static int append(sd_bus_message *m, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    int r = sd->message_appendv(m, types, ap);
+    va_end(ap);
+    return r;
+}
+
 /* Calls method on the session's connection (lock held); *reply on success.
  * The first reply argument is always the engine's status. */
 static DWORD call(struct host_session *hs, const char *method, sd_bus_message **reply,
                   const char *types, ...)
 {
     sd_bus_message *m = NULL;
-    int r = sd_bus_message_new_method_call(hs->bus, &m, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE,
-                                           method);
+    int r =
+        sd->message_new_method_call(hs->bus, &m, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE, method);
     if (r >= 0 && types != NULL) {
         va_list ap;
         va_start(ap, types);
-        r = sd_bus_message_appendv(m, types, ap);
+        r = sd->message_appendv(m, types, ap);
         va_end(ap);
     }
     if (r >= 0)
-        r = sd_bus_call(hs->bus, m, 0, NULL, reply);
-    sd_bus_message_unref(m);
+        r = sd->bus_call(hs->bus, m, 0, NULL, reply);
+    sd->message_unref(m);
     if (r < 0)
         return r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : rpc_status(r);
     uint32_t status;
-    if (sd_bus_message_read(*reply, "u", &status) < 0) {
-        *reply = sd_bus_message_unref(*reply);
+    if (sd->message_read(*reply, "u", &status) < 0) {
+        *reply = sd->message_unref(*reply);
         return RPC_S_CALL_FAILED;
     }
     return status;
@@ -202,8 +220,7 @@ static DWORD call(struct host_session *hs, const char *method, sd_bus_message **
 static int append_string(sd_bus_message *m, const wchar_t *s)
 {
     size_t n = s == NULL ? 0 : wcsnlen(s, HOST_WIRE_STRING_MAX);
-    return sd_bus_message_append_array(m, 'y', s == NULL ? "" : (const void *)s,
-                                       n * sizeof(wchar_t));
+    return sd->message_append_array(m, 'y', s == NULL ? "" : (const void *)s, n * sizeof(wchar_t));
 }
 
 static DWORD send_open(struct host_session *hs, const FWPM_SESSION0 *session)
@@ -216,25 +233,25 @@ static DWORD send_open(struct host_session *hs, const FWPM_SESSION0 *session)
     uint32_t present = (name != NULL ? HOST_WIRE_PRESENT_NAME : 0) |
                        (description != NULL ? HOST_WIRE_PRESENT_DESCRIPTION : 0);
     sd_bus_message *m = NULL, *reply = NULL;
-    int r = sd_bus_message_new_method_call(hs->bus, &m, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE,
-                                           "Open");
+    int r =
+        sd->message_new_method_call(hs->bus, &m, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE, "Open");
     if (r >= 0)
-        r = sd_bus_message_append_array(m, 'y', &session->sessionKey, sizeof(GUID));
+        r = sd->message_append_array(m, 'y', &session->sessionKey, sizeof(GUID));
     if (r >= 0)
-        r = sd_bus_message_append(m, "uuu", session->flags, session->txnWaitTimeoutInMSec, present);
+        r = append(m, "uuu", session->flags, session->txnWaitTimeoutInMSec, present);
     if (r >= 0)
         r = append_string(m, name);
     if (r >= 0)
         r = append_string(m, description);
     if (r >= 0)
-        r = sd_bus_call(hs->bus, m, 0, NULL, &reply);
-    sd_bus_message_unref(m);
+        r = sd->bus_call(hs->bus, m, 0, NULL, &reply);
+    sd->message_unref(m);
     if (r < 0)
         return r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : rpc_status(r);
     uint32_t status = RPC_S_CALL_FAILED;
-    if (sd_bus_message_read(reply, "u", &status) < 0)
+    if (sd->message_read(reply, "u", &status) < 0)
         status = RPC_S_CALL_FAILED;
-    sd_bus_message_unref(reply);
+    sd->message_unref(reply);
     return status;
 }
 
@@ -252,7 +269,7 @@ DWORD host_client_open(const FWPM_SESSION0 *session, HANDLE *engine_handle)
     if (status == ERROR_SUCCESS) {
         status = send_open(hs, session);
         if (status != ERROR_SUCCESS)
-            sd_bus_flush_close_unref(hs->bus);
+            sd->bus_flush_close_unref(hs->bus);
     }
     if (status != ERROR_SUCCESS) {
         handles_cancel(h);
@@ -283,8 +300,8 @@ DWORD host_client_close(HANDLE engine_handle)
     pthread_mutex_lock(&hs->lock);
     sd_bus_message *reply = NULL;
     DWORD status = call(hs, "Close", &reply, NULL);
-    sd_bus_message_unref(reply);
-    sd_bus_flush_close_unref(hs->bus);
+    sd->message_unref(reply);
+    sd->bus_flush_close_unref(hs->bus);
     hs->bus = NULL;
     hs->closed = true;
     pthread_mutex_unlock(&hs->lock);
@@ -303,11 +320,11 @@ DWORD host_client_create_enum(HANDLE engine_handle, HANDLE *enum_handle)
         sd_bus_message *reply = NULL;
         status = call(hs, "CreateEnum", &reply, NULL);
         uint64_t h = 0;
-        if (reply != NULL && sd_bus_message_read(reply, "t", &h) < 0 && status == ERROR_SUCCESS)
+        if (reply != NULL && sd->message_read(reply, "t", &h) < 0 && status == ERROR_SUCCESS)
             status = RPC_S_CALL_FAILED;
         if (status == ERROR_SUCCESS)
             *enum_handle = (HANDLE)(uintptr_t)h;
-        sd_bus_message_unref(reply);
+        sd->message_unref(reply);
         pthread_mutex_unlock(&hs->lock);
     }
     host_session_release(hs);
@@ -323,7 +340,7 @@ DWORD host_client_destroy_enum(HANDLE engine_handle, HANDLE enum_handle)
     if (host_session_lock(hs)) {
         sd_bus_message *reply = NULL;
         status = call(hs, "Destroy", &reply, "t", (uint64_t)(uintptr_t)enum_handle);
-        sd_bus_message_unref(reply);
+        sd->message_unref(reply);
         pthread_mutex_unlock(&hs->lock);
     }
     host_session_release(hs);
@@ -355,7 +372,7 @@ static bool reply_list_grow(struct reply_list *l)
 static void reply_list_free(struct reply_list *l)
 {
     for (size_t i = 0; i < l->n; i++)
-        sd_bus_message_unref(l->replies[i]);
+        sd->message_unref(l->replies[i]);
     free(l->replies);
     free(l->views);
 }
@@ -369,14 +386,14 @@ static DWORD fetch_chunk(struct host_session *hs, HANDLE enum_handle, uint32_t a
     sd_bus_message *reply = NULL;
     DWORD status = call(hs, "Enum", &reply, "tu", (uint64_t)(uintptr_t)enum_handle, ask);
     if (status != ERROR_SUCCESS) {
-        sd_bus_message_unref(reply);
+        sd->message_unref(reply);
         return status;
     }
     const void *blob = NULL;
     size_t bytes = 0;
-    if (sd_bus_message_read_array(reply, 'y', &blob, &bytes) < 0 ||
+    if (sd->message_read_array(reply, 'y', &blob, &bytes) < 0 ||
         !host_wire_check(blob, bytes, &l->views[l->n]) || l->views[l->n].count > ask) {
-        sd_bus_message_unref(reply);
+        sd->message_unref(reply);
         return RPC_S_CALL_FAILED;
     }
     l->replies[l->n++] = reply;
@@ -423,19 +440,22 @@ DWORD host_client_metrics(char **text)
     DWORD status = connect_bus(&hs.bus);
     if (status != ERROR_SUCCESS)
         return status;
-    sd_bus_message *reply = NULL;
-    int r = sd_bus_call_method(hs.bus, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE, "Metrics", NULL,
-                               &reply, "");
+    sd_bus_message *m = NULL, *reply = NULL;
+    int r = sd->message_new_method_call(hs.bus, &m, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE,
+                                        "Metrics");
+    if (r >= 0)
+        r = sd->bus_call(hs.bus, m, 0, NULL, &reply);
+    sd->message_unref(m);
     const char *s = NULL;
     if (r >= 0)
-        r = sd_bus_message_read(reply, "s", &s);
+        r = sd->message_read(reply, "s", &s);
     if (r >= 0) {
         *text = strdup(s);
         status = *text == NULL ? ERROR_NOT_ENOUGH_MEMORY : ERROR_SUCCESS;
     } else {
         status = rpc_status(r);
     }
-    sd_bus_message_unref(reply);
-    sd_bus_flush_close_unref(hs.bus);
+    sd->message_unref(reply);
+    sd->bus_flush_close_unref(hs.bus);
     return status;
 }

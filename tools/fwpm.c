@@ -22,7 +22,7 @@ static const char usage[] =
     "Commands:\n"
     "  sessions [--json] [--watch]  every session open on the host engine: key, PID,\n"
     "                               user, flags, name, description (needs root or the\n"
-    "                               daemon's --enum-group); --json: one JSON array;\n"
+    "                               daemon's enumeration group); --json: one JSON array;\n"
     "                               --watch: redraw every second until interrupted\n"
     "  metrics                      the daemon's metrics, Prometheus text format\n"
     "\n"
