@@ -266,17 +266,23 @@ static void case_non_root(void)
     stop_daemon(d);
 }
 
+/* Pipes between the child and the daemon's parent, which kills the daemon
+ * (and reaps it, so it is gone for sure) when the child says so. */
+struct kill_sync {
+    int ready[2], killed[2];
+};
+
 static void killed_child(void *arg)
 {
-    pid_t daemon = *(pid_t *)arg;
+    struct kill_sync *k = arg;
     HANDLE h = open_named(L"survivor");
     HANDLE e;
     CHECK(FwpmSessionCreateEnumHandle0(h, NULL, &e) == ERROR_SUCCESS, "create");
     FWPM_SESSION0 **entries;
     UINT32 n;
     CHECK(FwpmSessionEnum0(h, e, INFINITE, &entries, &n) == ERROR_SUCCESS && n == 1, "enum");
-    kill(daemon, SIGKILL);
-    waitpid(daemon, NULL, 0); /* not our child: returns at once; the kill suffices */
+    char c = 'r';
+    CHECK(write(k->ready[1], &c, 1) == 1 && read(k->killed[0], &c, 1) == 1, "sync");
     HANDLE e2;
     DWORD r = FwpmSessionCreateEnumHandle0(h, NULL, &e2);
     CHECK(r == RPC_S_SERVER_UNAVAILABLE || r == RPC_S_CALL_FAILED, "create: %s", fwpm_strerror(r));
@@ -297,8 +303,24 @@ static void killed_child(void *arg)
 static void case_killed_mid_session(void)
 {
     pid_t d = start_daemon(NULL);
-    CHECK(in_child(killed_child, &d) == 0, "daemon killed mid-session");
+    struct kill_sync k;
+    CHECK(pipe(k.ready) == 0 && pipe(k.killed) == 0, "pipes");
+    pid_t killer = fork();
+    if (killer == 0) { /* the client side, in its own process */
+        char engine[160];
+        snprintf(engine, sizeof(engine), "unix:%s", sock);
+        setenv("FWPM_ENGINE", engine, 1);
+        killed_child(&k);
+        _exit(0);
+    }
+    char c;
+    CHECK(read(k.ready[0], &c, 1) == 1, "client ready");
+    kill(d, SIGKILL);
     waitpid(d, NULL, 0);
+    CHECK(write(k.killed[1], &c, 1) == 1, "tell the client");
+    int status;
+    waitpid(killer, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "daemon killed mid-session");
 }
 
 static void activated_child(void *arg)
