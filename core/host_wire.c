@@ -43,7 +43,8 @@ uint32_t host_wire_uid_of_sid(const SID *sid)
 static unsigned char *put_string(unsigned char *at, const wchar_t *s, uint32_t chars)
 {
     size_t n = string_bytes(chars);
-    memcpy(at, s, n);
+    if (n > 0) /* an absent string is NULL: no memcpy from it */
+        memcpy(at, s, n);
     return at + n;
 }
 

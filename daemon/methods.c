@@ -51,7 +51,8 @@ static bool read_string(sd_bus_message *m, bool present, wchar_t **out)
     wchar_t *s = malloc(bytes + sizeof(wchar_t));
     if (s == NULL)
         return false;
-    memcpy(s, p, bytes);
+    if (bytes > 0) /* an empty array may come as NULL */
+        memcpy(s, p, bytes);
     s[bytes / sizeof(wchar_t)] = 0;
     *out = s;
     return true;
