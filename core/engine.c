@@ -29,6 +29,8 @@ static struct engine {
     .writer_lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP,
 };
 
+static void engine_release_cached(void);
+
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 _Atomic bool engine_initialized;
 static _Atomic bool reclaim_pending;
@@ -45,6 +47,9 @@ bool engine_initialize(void)
             HANDLE h = handles_reserve(HANDLE_KIND_ENGINE);
             if (h != NULL)
                 handles_cancel(h);
+            /* Once threads go idle, the reclaimer gives the writer's caches
+             * back too: memory returns to its baseline without fwpm_reclaim. */
+            epoch_set_idle_hook(engine_release_cached);
             atomic_store_explicit(&engine_initialized, true, memory_order_release);
         } else {
             /* Only the empty version was made: give it back. */
@@ -210,7 +215,10 @@ void engine_memory_stats(FWPM_MEMORY_STATS0 *stats)
         atomic_load_explicit(&engine.versions.live_versions, memory_order_relaxed);
 }
 
-void engine_reclaim(void)
+/* Gives back what the writer keeps for its next write: versions whose last
+ * reference went lazily, the partial retire batch, the spare chunks, an empty
+ * table's extra capacity. Waits for the writer lock (for its short hold). */
+static void engine_release_cached(void)
 {
     writer_lock();
     atomic_store_explicit(&reclaim_pending, false, memory_order_seq_cst);
@@ -222,5 +230,10 @@ void engine_reclaim(void)
     snapshot_free_reclaimed(&engine.versions, dead);
     snapshot_free_spares(spares);
     epoch_retire_batch(&retiring);
+}
+
+void engine_reclaim(void)
+{
+    engine_release_cached();
     epoch_reclaim_all();
 }

@@ -66,6 +66,7 @@
 #include <unistd.h>
 
 #define EPOCH_POLL_EXITS 8u
+#define EPOCH_BACKLOG_SOFT 256u
 #define RECLAIMER_TICK_NS 10000000L /* 10 ms between looks while garbage is held */
 #define RECLAIMER_BACKOFF_NS 1000000L
 
@@ -267,12 +268,13 @@ static void note_run(unsigned n)
 /* ---- the reclaimer's wake-up ----------------------------------------------- */
 
 static struct reclaimer {
-    pthread_mutex_t round_lock;     /* held by whoever runs a round (reclaimer, reclaim_all) */
-    _Atomic unsigned wake_word;     /* futex word: bumped by every wake */
-    _Atomic bool sleeping;          /* it waits for wake_word with no timeout */
-    _Atomic bool started;           /* a reclaimer thread exists in this process */
-    _Atomic bool stop;              /* the library is being unloaded */
-    _Atomic unsigned long in_round; /* entries a round has taken and not yet run */
+    pthread_mutex_t round_lock;      /* held by whoever runs a round (reclaimer, reclaim_all) */
+    _Atomic unsigned wake_word;      /* futex word: bumped by every wake */
+    _Atomic bool sleeping;           /* it waits for wake_word with no timeout */
+    _Atomic bool started;            /* a reclaimer thread exists in this process */
+    _Atomic bool stop;               /* the library is being unloaded */
+    _Atomic unsigned long in_round;  /* entries a round has taken and not yet run */
+    void (*_Atomic idle_hook)(void); /* epoch_set_idle_hook */
     pthread_t thread;
 } reclaimer = {.round_lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -497,6 +499,8 @@ static void backlog_work(struct epoch_thread *t)
             epoch_advance(&t->record);
         t->epoch_at_poll = ck_pr_load_uint(&global_epoch.epoch);
     }
+    if (waiting && backlog_held(t) > EPOCH_BACKLOG_SOFT)
+        sched_yield(); /* the epoch is held by a preempted reader: let it run */
 }
 
 void epoch_exit(ck_epoch_record_t *record)
@@ -612,22 +616,24 @@ static bool reclaimer_wait_grace(unsigned tag)
     return true;
 }
 
-/* One round: frees what idle and exited threads left; false when stopping. */
-static bool reclaimer_round(void)
+/* One round: frees what idle and exited threads left. Returns how many
+ * entries it took, or -1 when asked to stop. */
+static long reclaimer_round(void)
 {
     struct epoch_batch taken = {NULL, NULL, 0};
     unsigned tag = 0;
     pthread_mutex_lock(&reclaimer.round_lock);
     round_collect(&taken, false, &tag);
-    bool go_on = taken.first == NULL || reclaimer_wait_grace(tag);
-    if (go_on) {
+    long n = taken.count;
+    if (taken.first == NULL || reclaimer_wait_grace(tag)) {
         round_finish(&taken);
-    } else if (taken.first != NULL) {
+    } else {
         orphans_push(taken.first, taken.last, taken.count, tag); /* for fwpm_reclaim */
         atomic_store_explicit(&reclaimer.in_round, 0, memory_order_relaxed);
+        n = -1;
     }
     pthread_mutex_unlock(&reclaimer.round_lock);
-    return go_on;
+    return n;
 }
 
 /* Sleeps until woken when nothing is held anywhere; else one tick. */
@@ -644,6 +650,23 @@ static void reclaimer_idle_wait(void)
     atomic_store_explicit(&reclaimer.sleeping, false, memory_order_relaxed);
 }
 
+void epoch_set_idle_hook(void (*hook)(void))
+{
+    atomic_store_explicit(&reclaimer.idle_hook, hook, memory_order_relaxed);
+}
+
+/* Once per wake-up, when every backlog is empty: the idle hook's turn. What
+ * it retires lands on the reclaimer's own backlog, freed by the next round
+ * (its own slot makes no calls, so it is always "idle" there). */
+static bool reclaimer_run_idle_hook(void)
+{
+    void (*hook)(void) = atomic_load_explicit(&reclaimer.idle_hook, memory_order_relaxed);
+    if (hook == NULL || backlogs_held() != 0)
+        return false;
+    hook();
+    return true;
+}
+
 static void *reclaimer_main(void *arg)
 {
     (void)arg;
@@ -651,9 +674,17 @@ static void *reclaimer_main(void *arg)
         atomic_store_explicit(&reclaimer.started, false, memory_order_relaxed);
         return NULL; /* out of memory: the next wake tries again */
     }
+    bool hook_ran = false;
     while (!atomic_load_explicit(&reclaimer.stop, memory_order_relaxed)) {
-        if (!reclaimer_round())
+        long taken = reclaimer_round();
+        if (taken < 0)
             break;
+        if (taken > 0)
+            hook_ran = false; /* threads made garbage since: run it again */
+        if (!hook_ran && reclaimer_run_idle_hook()) {
+            hook_ran = true;
+            continue; /* free what it retired before sleeping */
+        }
         reclaimer_idle_wait();
     }
     return NULL;

@@ -87,6 +87,12 @@ void epoch_retire_batch(struct epoch_batch *b);
  * section. (fwpm_reclaim: the one call that may pay for others in bulk.) */
 void epoch_reclaim_all(void);
 
+/* Sets what the background reclaimer calls once every backlog it knows of
+ * is empty, before it sleeps: the owner of other caches of garbage (the
+ * engine's writer) gives them back there. The hook may wait for locks and
+ * retire; it runs on the reclaimer thread only, once per wake-up. */
+void epoch_set_idle_hook(void (*hook)(void));
+
 /* ---- bounds and observation (tests and fwpm-stress read these) ---------- */
 
 /* Callbacks one epoch_exit runs at least (when that many are ready), and at
