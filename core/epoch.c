@@ -66,7 +66,7 @@
 #include <unistd.h>
 
 #define EPOCH_POLL_EXITS 8u
-#define EPOCH_BACKLOG_SOFT 256u
+#define EPOCH_BACKLOG_SOFT 32u
 #define RECLAIMER_TICK_NS 10000000L /* 10 ms between looks while garbage is held */
 #define RECLAIMER_BACKOFF_NS 1000000L
 
