@@ -717,12 +717,34 @@ __attribute__((destructor)) static void reclaimer_stop(void)
     atomic_store_explicit(&reclaimer.started, false, memory_order_relaxed);
 }
 
-/* In a fork child only the forking thread exists: there is no reclaimer (the
- * next garbage starts one), round_lock may have been held by it, and every
- * other thread's slot is left as it was (never reused: in_use stays set; its
- * record, if it was in a section, is the fork reset's business). */
+/* In a fork child only the forking thread exists. Every other slot belonged
+ * to a thread that is gone (the reclaimer's included): its record is marked
+ * inactive, so that no grace period ever waits for it, and the slot is free
+ * for reuse. A backlog that was idle stays and is freed as usual (the memory
+ * is the child's copy); one that was being edited at the fork may be torn,
+ * so its entries are forgotten (leaked in the child, never freed twice). The
+ * reclaimer does not exist: it is marked unstarted, and the first garbage
+ * starts a new one; round_lock may have been held by it. */
+static void slot_reset_in_child(struct epoch_thread *t, bool ours)
+{
+    if (atomic_load_explicit(&t->state, memory_order_relaxed) != BACKLOG_IDLE) {
+        for (unsigned i = 0; i < CK_EPOCH_LENGTH; i++)
+            t->waiting[i] = (struct epoch_batch){NULL, NULL, 0};
+        t->ready = (struct epoch_batch){NULL, NULL, 0};
+        atomic_store_explicit(&t->held, 0, memory_order_relaxed);
+        atomic_store_explicit(&t->state, BACKLOG_IDLE, memory_order_relaxed);
+    }
+    if (ours)
+        return;
+    ck_pr_store_uint(&t->record.active, 0);
+    atomic_store_explicit(&t->in_use, false, memory_order_relaxed);
+}
+
 static void reset_in_child(void)
 {
+    for (struct epoch_thread *t = atomic_load_explicit(&registry, memory_order_relaxed); t != NULL;
+         t = t->next)
+        slot_reset_in_child(t, t == thread_slot);
     pthread_mutex_init(&reclaimer.round_lock, NULL);
     atomic_store_explicit(&reclaimer.started, false, memory_order_relaxed);
     atomic_store_explicit(&reclaimer.sleeping, false, memory_order_relaxed);
