@@ -67,6 +67,7 @@
 
 #define EPOCH_POLL_EXITS 8u
 #define EPOCH_BACKLOG_SOFT 32u
+#define EPOCH_YIELDS_MAX 8u
 #define RECLAIMER_TICK_NS 10000000L /* 10 ms between looks while garbage is held */
 #define RECLAIMER_BACKOFF_NS 1000000L
 
@@ -195,6 +196,8 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static pthread_key_t slot_key;
 _Thread_local ck_epoch_record_t *epoch_thread_record;
 static _Thread_local struct epoch_thread *thread_slot;
+/* This thread retired something since it last left a section. */
+static _Thread_local bool retired_in_call;
 
 /* Retired entries nobody's backlog holds (exited threads, stolen backlogs):
  * a Treiber stack of tagged entries, pushed by anyone, taken whole by the
@@ -449,6 +452,7 @@ static void retire_chain(epoch_entry *first, epoch_entry *last, unsigned count)
     struct epoch_batch chain = {first, last, count};
     list_append(&t->waiting[i], &chain); /* older tags there only wait longer */
     t->waiting_tag[i] = tag;
+    retired_in_call = true;
     unsigned long before = backlog_held(t);
     atomic_store_explicit(&t->held, before + count, memory_order_relaxed);
     backlog_unclaim(t);
@@ -470,6 +474,25 @@ void epoch_retire_batch(struct epoch_batch *b)
 }
 
 /* ---- leaving a section: the owner's bounded share ------------------------------- */
+
+/* Backpressure on producers only: a call that retired, from a thread whose
+ * backlog is past the soft bound while the epoch is held, gives its core away
+ * - most likely to the preempted reader that holds the epoch - until the
+ * epoch moves, at most EPOCH_YIELDS_MAX times. A bounded number of yields,
+ * not a wait for readers: the call returns in bounded steps whatever they
+ * do, and calls that retire nothing (pages) never yield. */
+static void backlog_throttle(struct epoch_thread *t)
+{
+    unsigned start = ck_pr_load_uint(&global_epoch.epoch);
+    for (unsigned i = 0; i < EPOCH_YIELDS_MAX; i++) {
+        sched_yield();
+        if (ck_pr_load_uint(&global_epoch.epoch) != start)
+            return;
+        epoch_advance(&t->record);
+        if (ck_pr_load_uint(&global_epoch.epoch) != start)
+            return;
+    }
+}
 
 /* Runs up to the budget of t's ready callbacks; advances the epoch now and
  * then when some entries still wait for it. Takes no lock. */
@@ -499,8 +522,8 @@ static void backlog_work(struct epoch_thread *t)
             epoch_advance(&t->record);
         t->epoch_at_poll = ck_pr_load_uint(&global_epoch.epoch);
     }
-    if (waiting && backlog_held(t) > EPOCH_BACKLOG_SOFT)
-        sched_yield(); /* the epoch is held by a preempted reader: let it run */
+    if (waiting && retired_in_call && backlog_held(t) > EPOCH_BACKLOG_SOFT)
+        backlog_throttle(t);
 }
 
 void epoch_exit(ck_epoch_record_t *record)
@@ -510,6 +533,7 @@ void epoch_exit(ck_epoch_record_t *record)
     struct epoch_thread *t = (struct epoch_thread *)record; /* the record is the first member */
     if (backlog_held(t) != 0)
         backlog_work(t);
+    retired_in_call = false;
 }
 
 /* ---- rounds: what idle and exited threads left, and fwpm_reclaim ------------------ */
