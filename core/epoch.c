@@ -26,11 +26,14 @@
  * A reader preempted inside a section holds the epoch back for everybody.
  * Nothing can be freed meanwhile, and nobody waits for it ("writers never
  * wait for readers"): each thread's backlog grows by what that thread retires
- * while the reader is off the CPU. Under fair scheduling the reader runs again
- * within about one scheduling round, during which each of N threads gets
- * ~1/N of that round: the garbage made meanwhile is bounded by the round, not
- * by N, and once the epoch moves each thread's larger backlog is worked off
- * faster (EPOCH_RUN_BASE + ready / EPOCH_RUN_SHARE per call).
+ * while the reader is off the CPU, and under oversubscription that can be a
+ * whole scheduling round. So producers are slowed, boundedly: a call that
+ * retired, from a thread whose backlog is past EPOCH_BACKLOG_SOFT while the
+ * epoch is held, yields its core (up to EPOCH_YIELDS_MAX times, stopping as
+ * soon as the epoch moves), which is most likely what the preempted reader
+ * was waiting for. Pages retire nothing and never yield. Once the epoch moves,
+ * a larger backlog is worked off faster (EPOCH_RUN_BASE + ready /
+ * EPOCH_RUN_SHARE per call, at most EPOCH_RUN_MAX).
  *
  * Who touches a backlog. Its owner, for the length of one retire or one
  * exit, after claiming it (state IDLE -> OWNER); or the reclaimer, for a few
@@ -45,10 +48,20 @@
  * the backlogs of threads that made no call since its last look (idle ones),
  * waits for their grace period (backing off, it is the only one waiting) and
  * runs them. It frees only what threads left behind, so it never carries the
- * churn of running threads. After fork() the child has no reclaimer: the
- * child reset marks it unstarted and the first garbage starts a new one.
- * A destructor stops and joins it, so dlclose() never unmaps code that it is
- * running (the library is also linked -z nodelete).
+ * churn of running threads. Once every backlog is empty it calls the idle
+ * hook (the engine gives back its writer-side caches) once, then sleeps:
+ * memory returns to its baseline without fwpm_reclaim().
+ *
+ * fork(). A pthread_atfork child handler (reset_in_child) marks the records
+ * of the parent's other threads inactive (no grace period waits for a thread
+ * that is gone), frees their slots for reuse, forgets backlogs torn by the
+ * fork, and marks the reclaimer unstarted: the child's first garbage starts
+ * a new one. A child reset that re-initialises global_epoch instead must
+ * re-register the forking thread's slot record (thread_slot->record).
+ *
+ * dlclose(). A destructor stops and joins the reclaimer before the code can
+ * be unmapped (the library is also linked -z nodelete); it blocks every
+ * signal, so it never runs a host's handler.
  */
 #include "epoch.h"
 
