@@ -198,6 +198,8 @@ struct epoch_thread {
     unsigned long activity_seen;    /* the reclaimer's last look at activity */
     unsigned exits_since_poll;      /* owner only */
     unsigned epoch_at_poll;         /* owner only: global epoch when it last polled */
+    unsigned refilled_at;           /* owner only: global epoch at its last refill */
+    bool ready_left;                /* owner only: it left ready entries (a hint) */
     _Atomic bool in_use;            /* a live thread owns the slot */
     struct epoch_thread *next;      /* registry link, set before publication */
 };
@@ -422,6 +424,8 @@ ck_epoch_record_t *epoch_register_thread(void)
         return NULL;
     t->exits_since_poll = 0;
     t->epoch_at_poll = ck_pr_load_uint(&global_epoch.epoch);
+    t->refilled_at = t->epoch_at_poll - 1; /* the first exit refills */
+    t->ready_left = true;
     pthread_setspecific(slot_key, t);
     thread_slot = t;
     epoch_thread_record = &t->record;
@@ -497,11 +501,11 @@ void epoch_retire_batch(struct epoch_batch *b)
 static void backlog_throttle(struct epoch_thread *t)
 {
     unsigned start = ck_pr_load_uint(&global_epoch.epoch);
-    for (unsigned i = 0; i < EPOCH_YIELDS_MAX; i++) {
-        sched_yield();
-        if (ck_pr_load_uint(&global_epoch.epoch) != start)
+    for (unsigned yields = 0;; yields++) {
+        epoch_advance(&t->record); /* first: nobody may be holding it at all */
+        if (ck_pr_load_uint(&global_epoch.epoch) != start || yields == EPOCH_YIELDS_MAX)
             return;
-        epoch_advance(&t->record);
+        sched_yield();
         if (ck_pr_load_uint(&global_epoch.epoch) != start)
             return;
     }
@@ -509,24 +513,39 @@ static void backlog_throttle(struct epoch_thread *t)
 
 /* Runs up to the budget of t's ready callbacks; advances the epoch now and
  * then when some entries still wait for it. Takes no lock. */
-static void backlog_work(struct epoch_thread *t)
+/* Under the owner's claim: refills ready at global epoch now and runs up to
+ * the budget of it. Returns whether entries still wait for the epoch. */
+static bool backlog_run(struct epoch_thread *t, unsigned now)
 {
-    if (!backlog_claim(t, BACKLOG_OWNER))
-        return; /* the reclaimer took it: nothing left to do here */
-    unsigned now = ck_pr_load_uint(&global_epoch.epoch);
     bool waiting = backlog_refill(t, now);
+    t->refilled_at = now;
     unsigned n = run_budget(t->ready.count);
     if (n > t->ready.count)
         n = t->ready.count;
     for (unsigned i = 0; i < n; i++)
         run_entry(list_pop(&t->ready));
+    t->ready_left = t->ready.first != NULL;
     atomic_store_explicit(&t->held, backlog_held(t) - n, memory_order_relaxed);
+    if (n > 0)
+        note_run(n);
+    return waiting;
+}
+
+__attribute__((noinline)) static void backlog_work(struct epoch_thread *t)
+{
+    unsigned now = ck_pr_load_uint(&global_epoch.epoch);
     atomic_store_explicit(&t->activity,
                           atomic_load_explicit(&t->activity, memory_order_relaxed) + 1,
                           memory_order_relaxed);
-    backlog_unclaim(t);
-    if (n > 0)
-        note_run(n);
+    /* Fast path, no claim: nothing was left ready and the epoch has not
+     * moved since the last refill, so everything held is still waiting. */
+    bool waiting = true;
+    if (t->ready_left || now != t->refilled_at) {
+        if (!backlog_claim(t, BACKLOG_OWNER))
+            return; /* the reclaimer took it: nothing left to do here */
+        waiting = backlog_run(t, now);
+        backlog_unclaim(t);
+    }
     /* Only when nobody else moved the epoch since our last poll: the scan
      * is O(threads), and one successful poll serves every thread. */
     if (waiting && ++t->exits_since_poll >= EPOCH_POLL_EXITS) {
