@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * enumeration.h - enumeration handles and the pages they hand out.
  *

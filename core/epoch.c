@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * epoch.c - one global ck_epoch domain; deferred frees are retired onto the
  * retiring thread's own backlog and run by that thread, a bounded number per

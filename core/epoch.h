@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * epoch.h - read-side sections and deferred reclamation (ck_epoch), with
  * per-thread retirement.

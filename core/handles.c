@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * handles.c - a segmented table of slots with generations and a lock-free
  * free list.

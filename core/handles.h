@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * handles.h - the table that turns HANDLE values into engine objects.
  *

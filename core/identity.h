@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * identity.h - who is calling: the facts the engine fills into a session that
  * the client does not supply (process id, SID, account name).

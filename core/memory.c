@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * memory.c - allocation through jemalloc's own API, with exact live counts.
  *
