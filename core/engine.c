@@ -387,7 +387,17 @@ void engine_memory_stats(FWPM_MEMORY_STATS0 *stats)
 
 /* Gives back what the writer keeps for its next write: versions whose last
  * reference went lazily, the partial retire batch, the spare chunks, an empty
- * table's extra capacity. Waits for the writer lock (for its short hold). */
+ * table's extra capacity, recycled version roots. Waits for the writer lock
+ * (for its short holds). */
+/* Frees the recycled version roots kept for the next writes. */
+static void engine_free_cached_versions(void)
+{
+    writer_lock();
+    struct snapshot *cached = snapshot_take_cached_versions(&engine.versions);
+    writer_unlock();
+    snapshot_free_cached_versions(cached);
+}
+
 static void engine_release_cached(void)
 {
     writer_lock();
@@ -400,6 +410,9 @@ static void engine_release_cached(void)
     snapshot_free_reclaimed(&engine.versions, dead);
     snapshot_free_spares(spares);
     epoch_retire_batch(&retiring);
+    /* Roots recycled by earlier grace periods; when this runs as the idle
+     * hook, the reclaimer calls it again once what it retired has run. */
+    engine_free_cached_versions();
 }
 
 void engine_reclaim(void)
@@ -407,8 +420,5 @@ void engine_reclaim(void)
     engine_release_cached();
     epoch_reclaim_all();
     /* Last: the grace periods just ended recycled version roots. */
-    writer_lock();
-    struct snapshot *cached = snapshot_take_cached_versions(&engine.versions);
-    writer_unlock();
-    snapshot_free_cached_versions(cached);
+    engine_free_cached_versions();
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stress_oversubscribed.c - memory and reclamation work stay bounded however
  * many threads share the 2 cores (SPEC §3 "Memory"), and what threads retired
