@@ -6,6 +6,7 @@
 #include "engine.h"
 #include "handles.h"
 #include "memory.h"
+#include "page_arena.h"
 #include "refcount.h"
 
 #include <stdatomic.h>
@@ -24,9 +25,12 @@ struct enumeration {
     epoch_entry retire;
 };
 
-/* What precedes every returned array. */
+/* What precedes every returned array, in the page arena's range. magic is
+ * PAGE_MAGIC from allocation until the array is freed; FwpmFreeMemory0 claims
+ * the array by clearing it, so a second free of the same array (until its
+ * block is reused) finds no magic and does nothing. */
 struct page_header {
-    uint64_t magic;
+    _Atomic uint64_t magic;
     struct enumeration *source; /* the reference that keeps the entries alive */
     size_t bytes;
 };
@@ -128,9 +132,11 @@ static DWORD resolve(struct session *caller, HANDLE enum_handle, struct enumerat
 static struct page_header *page_alloc(size_t capacity)
 {
     size_t bytes = sizeof(struct page_header) + capacity * sizeof(FWPM_SESSION0 *);
-    struct page_header *page = memory_alloc(bytes, MEMORY_DATA);
+    struct page_header *page = page_arena_alloc(bytes);
     if (page != NULL) {
-        page->magic = PAGE_MAGIC;
+        /* Relaxed: the array reaches another thread only through the client,
+         * whose hand-off orders it. */
+        atomic_store_explicit(&page->magic, PAGE_MAGIC, memory_order_relaxed);
         page->bytes = bytes;
     }
     return page;
@@ -143,8 +149,30 @@ static FWPM_SESSION0 **page_entries(struct page_header *page)
 
 static void page_free(struct page_header *page)
 {
-    page->magic = 0; /* best effort against misuse: freeing twice is undefined */
-    memory_free(page, page->bytes, MEMORY_DATA);
+    page_arena_free(page, page->bytes);
+}
+
+/* The header of array if array is a returned array not yet freed, claimed
+ * for freeing (its magic cleared); else NULL. Reads nothing outside the page
+ * arena's committed memory: a pointer the API did not return (the client's
+ * heap, stack, statics, any mapping) fails the range check untouched. An
+ * interior pointer of a returned array, or one already freed, has no magic
+ * 24 bytes before it and is left alone. */
+static struct page_header *page_claim(void *array)
+{
+    struct page_header *page = (struct page_header *)array - 1;
+    if ((uintptr_t)array % _Alignof(struct page_header) != 0 ||
+        !page_arena_readable(page, sizeof(*page)))
+        return NULL;
+    uint64_t magic = PAGE_MAGIC;
+    /* Load first: a foreign word is only read, never written back. Relaxed:
+     * of two racing frees only one CAS succeeds; the header's other fields
+     * were ordered to this thread by the client's hand-off. */
+    if (atomic_load_explicit(&page->magic, memory_order_relaxed) != PAGE_MAGIC ||
+        !atomic_compare_exchange_strong_explicit(&page->magic, &magic, 0, memory_order_relaxed,
+                                                 memory_order_relaxed))
+        return NULL;
+    return page;
 }
 
 /* Claims up to `want` positions from the cursor; returns how many, from *start. */
@@ -248,10 +276,10 @@ void enumeration_free_page(void **p)
 {
     if (p == NULL || *p == NULL)
         return;
-    struct page_header *page = (struct page_header *)*p - 1;
+    struct page_header *page = page_claim(*p);
     *p = NULL;
-    if (page->magic != PAGE_MAGIC)
-        return; /* not an array of ours: a caller bug, not worth a crash */
+    if (page == NULL)
+        return; /* not an array of ours (SPEC §2): ignored */
     struct enumeration *source = page->source;
     page_free(page);
     enumeration_release(source, RELEASE_RECLAIM);

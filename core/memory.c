@@ -208,6 +208,29 @@ void memory_free(void *p, size_t size, enum memory_kind kind)
 #endif
 }
 
+bool memory_charge(size_t size, enum memory_kind kind)
+{
+    if (injected_failure())
+        return false;
+    count(kind, (int64_t)size, 1);
+    return true;
+}
+
+void memory_uncharge(size_t size, enum memory_kind kind)
+{
+    count(kind, -(int64_t)size, -1);
+}
+
+const struct memory_jemalloc *memory_jemalloc(void)
+{
+#ifdef FWPM_SYSTEM_ALLOC
+    return NULL;
+#else
+    static const struct memory_jemalloc linked = {mallocx, sdallocx, mallctl};
+    return &linked;
+#endif
+}
+
 void memory_totals(struct memory_totals *out)
 {
     int64_t bytes[2], blocks[2];

@@ -16,6 +16,7 @@
 #ifndef FWPM_CORE_MEMORY_H
 #define FWPM_CORE_MEMORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,22 @@ void *memory_zalloc(size_t size, enum memory_kind kind);
 
 /* Frees a block from memory_alloc; size and kind must be those it was given. */
 void memory_free(void *p, size_t size, enum memory_kind kind);
+
+/* For allocators beside this layer (page_arena.c): counts a block of size
+ * bytes of kind as live, or returns false (counting nothing) when an injected
+ * fault says this allocation fails. */
+bool memory_charge(size_t size, enum memory_kind kind);
+
+/* Undoes memory_charge for a block being freed. */
+void memory_uncharge(size_t size, enum memory_kind kind);
+
+struct memory_jemalloc {
+    void *(*mallocx)(size_t size, int flags);
+    void (*sdallocx)(void *p, size_t size, int flags);
+    int (*mallctl)(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen);
+};
+/* jemalloc's entry points when jemalloc serves the library, else NULL. Any thread. */
+const struct memory_jemalloc *memory_jemalloc(void);
 
 struct memory_totals {
     int64_t data_bytes;
