@@ -160,10 +160,13 @@ static void page_free(struct page_header *page)
  * 24 bytes before it and is left alone. */
 static struct page_header *page_claim(void *array)
 {
-    struct page_header *page = (struct page_header *)array - 1;
+    /* In integers: a foreign pointer may not even allow the arithmetic. */
+    uintptr_t at = (uintptr_t)array - sizeof(struct page_header);
     if ((uintptr_t)array % _Alignof(struct page_header) != 0 ||
-        !page_arena_readable(page, sizeof(*page)))
+        (uintptr_t)array < sizeof(struct page_header) ||
+        !page_arena_readable((void *)at, sizeof(struct page_header)))
         return NULL;
+    struct page_header *page = (struct page_header *)at;
     uint64_t magic = PAGE_MAGIC;
     /* Load first: a foreign word is only read, never written back. Relaxed:
      * of two racing frees only one CAS succeeds; the header's other fields

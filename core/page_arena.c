@@ -81,7 +81,7 @@ void page_arena_reserve(void)
 
 void *page_arena_alloc(size_t bytes)
 {
-    if (bytes == 0 || !memory_charge(bytes, MEMORY_DATA))
+    if (bytes == 0 || bytes > RANGE_BYTES_MAX || !memory_charge(bytes, MEMORY_DATA))
         return NULL;
     void *p = NULL;
     switch (server_now()) {
