@@ -7,6 +7,8 @@
 #include "page_arena_jemalloc.h"
 
 #include <jemalloc/jemalloc.h> /* types and flag macros; calls go through memory_jemalloc */
+#include <pthread.h>
+#include <stdint.h>
 
 /* The hooks and the range they carve from (hooks first: jemalloc passes a
  * pointer to them back to every hook). Written once, before the arena exists. */
@@ -16,10 +18,48 @@ static struct range_hooks {
 } range_hooks;
 
 static const struct memory_jemalloc *je;
-/* Set once with the arena, read by every allocation: the arena, and no
- * automatic tcache (its bins hold any arena's blocks, so a block from it could
- * lie outside the range). */
-static int alloc_flags;
+/* Set once with the arena, read by every allocation: MALLOCX_ARENA of it. The
+ * thread's automatic tcache is never used: its bins hold any arena's blocks,
+ * so a block from it could lie outside the range. */
+static int arena_flags;
+
+/* This thread's explicit tcache + 1, holding blocks of the arena only (it
+ * fills from and flushes to it); 0 while the thread has none. A cache is one
+ * thread's (jemalloc's explicit tcaches are not thread-safe): created at the
+ * thread's first use, destroyed (flushed to the arena) at its exit. */
+static _Thread_local unsigned thread_tcache;
+static pthread_key_t tcache_key;
+static bool tcache_key_made;
+
+static void tcache_destroy(void *arg)
+{
+    unsigned tcache = (unsigned)(uintptr_t)arg - 1;
+    thread_tcache = 0; /* a later destructor's use creates a new one */
+    je->mallctl("tcache.destroy", NULL, NULL, &tcache, sizeof(tcache));
+}
+
+/* Creates this thread's tcache; the flags to use if that fails: no tcache. */
+static int tcache_flags_slow(void)
+{
+    unsigned tcache;
+    size_t size = sizeof(tcache);
+    if (!tcache_key_made || je->mallctl("tcache.create", &tcache, &size, NULL, 0) != 0)
+        return arena_flags | MALLOCX_TCACHE_NONE;
+    if (pthread_setspecific(tcache_key, (void *)(uintptr_t)(tcache + 1)) != 0) {
+        je->mallctl("tcache.destroy", NULL, NULL, &tcache, sizeof(tcache));
+        return arena_flags | MALLOCX_TCACHE_NONE;
+    }
+    thread_tcache = tcache + 1;
+    return arena_flags | MALLOCX_TCACHE(tcache);
+}
+
+static inline int thread_flags(void)
+{
+    unsigned tcache = thread_tcache;
+    if (__builtin_expect(tcache != 0, 1))
+        return arena_flags | MALLOCX_TCACHE(tcache - 1);
+    return tcache_flags_slow();
+}
 
 static struct reserved_range *range_of(extent_hooks_t *hooks)
 {
@@ -115,16 +155,19 @@ bool page_arena_jemalloc_create(const struct memory_jemalloc *jemalloc,
     if (jemalloc->mallctl("arenas.create", &arena, &arena_size, &hooks, sizeof(hooks)) != 0)
         return false;
     je = jemalloc;
-    alloc_flags = MALLOCX_ARENA(arena) | MALLOCX_TCACHE_NONE;
+    arena_flags = MALLOCX_ARENA(arena);
+    tcache_key_made = pthread_key_create(&tcache_key, tcache_destroy) == 0;
     return true;
 }
 
 void *page_arena_jemalloc_alloc(size_t bytes)
 {
-    return je->mallocx(bytes, alloc_flags);
+    return je->mallocx(bytes, thread_flags());
 }
 
 void page_arena_jemalloc_free(void *p, size_t bytes)
 {
-    je->sdallocx(p, bytes, alloc_flags);
+    /* Into the freeing thread's cache: any thread's cache holds only blocks
+     * of the arena, so whichever frees, the range stays pure. */
+    je->sdallocx(p, bytes, thread_flags());
 }
