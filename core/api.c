@@ -7,6 +7,7 @@
 #include "engine.h"
 #include "enumeration.h"
 #include "epoch.h"
+#include "memory.h"
 
 /* Enters the engine: set up, and inside a section. */
 static DWORD enter(ck_epoch_record_t **record)
@@ -116,4 +117,9 @@ void fwpm_reclaim(void)
 {
     if (engine_ready())
         engine_reclaim();
+}
+
+const char *fwpm_allocator_name(void)
+{
+    return memory_allocator_name();
 }

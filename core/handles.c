@@ -37,6 +37,15 @@ static pthread_mutex_t grow_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Free list head: ABA counter << 32 | index (NO_SLOT: empty). */
 static _Atomic uint64_t free_head = NO_SLOT;
 
+/* INVALID_HANDLE_VALUE is all ones. Its tag nibble is 0xF, so decode rejects
+ * it before it computes a slot index, and its kind nibble 0xF names no kind:
+ * no value encode() produces can ever equal it. */
+_Static_assert((UINT64_MAX & 0xFu) != HANDLE_TAG, "an all-ones value has a valid tag");
+_Static_assert(((UINT64_MAX >> 4) & 0xFu) != HANDLE_KIND_ENGINE &&
+                   ((UINT64_MAX >> 4) & 0xFu) != HANDLE_KIND_ENUM,
+               "an all-ones value names a handle kind");
+_Static_assert(sizeof(uintptr_t) <= sizeof(uint64_t), "a handle value fits the layout");
+
 static inline uint64_t encode(uint32_t generation, uint32_t index, enum handle_kind kind)
 {
     return (uint64_t)generation << 32 | (uint64_t)index << 8 | (uint64_t)kind << 4 | HANDLE_TAG;

@@ -1,6 +1,18 @@
 /*
  * memory.c - allocation through jemalloc's own API, with exact live counts.
  *
+ * Allocator: resolved once (pthread_once) and published through `serving`.
+ * jemalloc is reached only through function pointers, found in this order:
+ *   1. linked in: weak references to mallocx/sdallocx/mallctl, bound when the
+ *      static archive carries its own (localized) jemalloc, or when the
+ *      process had jemalloc in its global scope when libfwpm.so was loaded;
+ *   2. already loaded, perhaps RTLD_LOCAL: dlopen(RTLD_NOLOAD) + dlsym;
+ *   3. loadable: dlopen(RTLD_NOW | RTLD_LOCAL), so that it never becomes the
+ *      host's malloc (this fails after start-up: jemalloc needs static TLS);
+ *   4. otherwise the system allocator (malloc/free), which
+ *      memory_allocator_name() reports.
+ * A jemalloc handle obtained with dlopen is never closed.
+ *
  * Counting: each thread owns a counter slot and updates it with relaxed
  * load+store (one writer per slot, so no locked instruction on the hot path).
  * Slots live in a registry; a thread that exits folds its slot into the
@@ -8,15 +20,136 @@
  */
 #include "memory.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* jemalloc's flag for zero-filled memory (<jemalloc/jemalloc.h>: MALLOCX_ZERO);
+ * its ABI is fixed across jemalloc 4 and 5. */
+#define JEMALLOC_MALLOCX_ZERO ((int)0x40)
+
+/* The allocator that serves the library: jemalloc's entry points, or NULL for
+ * the system allocator. Written once, before `serving` is published. */
+struct allocator {
+    const struct memory_jemalloc *jemalloc;
+    const char *name;
+};
+
+static const struct allocator system_allocator = {NULL, "system"};
+static const struct allocator *_Atomic serving; /* NULL until resolved */
+static pthread_once_t serving_once = PTHREAD_ONCE_INIT;
+
 #ifndef FWPM_SYSTEM_ALLOC
-#include <jemalloc/jemalloc.h>
+static struct memory_jemalloc jemalloc_entries; /* written once, by serving_resolve */
+static const struct allocator jemalloc_allocator = {&jemalloc_entries, "jemalloc"};
+
+/* Weak: NULL unless some object of the link (or, for libfwpm.so, the global
+ * scope at load time) defines them. */
+extern void *mallocx(size_t size, int flags) __attribute__((weak));
+extern void sdallocx(void *p, size_t size, int flags) __attribute__((weak));
+extern int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
+    __attribute__((weak));
+
+static bool jemalloc_from_link(struct memory_jemalloc *out)
+{
+    if (mallocx == NULL || sdallocx == NULL || mallctl == NULL)
+        return false;
+    *out = (struct memory_jemalloc){mallocx, sdallocx, mallctl};
+    return true;
+}
+
+/* dlsym's void * to a function pointer: the POSIX-sanctioned way, by memcpy. */
+static bool jemalloc_from_handle(void *handle, struct memory_jemalloc *out)
+{
+    void *fn[3] = {dlsym(handle, "mallocx"), dlsym(handle, "sdallocx"), dlsym(handle, "mallctl")};
+    if (fn[0] == NULL || fn[1] == NULL || fn[2] == NULL)
+        return false;
+    memcpy(&out->mallocx, &fn[0], sizeof(fn[0]));
+    memcpy(&out->sdallocx, &fn[1], sizeof(fn[1]));
+    memcpy(&out->mallctl, &fn[2], sizeof(fn[2]));
+    return true;
+}
+
+static bool jemalloc_from_loader(struct memory_jemalloc *out)
+{
+    static const char soname[] = "libjemalloc.so.2";
+    void *handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+    if (handle == NULL)
+        handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+    if (handle == NULL)
+        return false;
+    if (jemalloc_from_handle(handle, out))
+        return true; /* the handle stays open for the life of the process */
+    dlclose(handle);
+    return false;
+}
+
+static void serving_resolve(void)
+{
+    const struct allocator *a = &system_allocator;
+    if (jemalloc_from_link(&jemalloc_entries) || jemalloc_from_loader(&jemalloc_entries))
+        a = &jemalloc_allocator;
+    /* Release: the entries above are visible to whoever loads `serving`
+     * (pairs with the acquire in allocator_serving). */
+    atomic_store_explicit(&serving, a, memory_order_release);
+}
+#else
+static void serving_resolve(void)
+{
+    atomic_store_explicit(&serving, &system_allocator, memory_order_release);
+}
 #endif
+
+static const struct allocator *allocator_resolve(void)
+{
+    pthread_once(&serving_once, serving_resolve);
+    return atomic_load_explicit(&serving, memory_order_acquire);
+}
+
+/* The allocator, resolved on first use. Acquire pairs with the release
+ * store in serving_resolve: the jemalloc entries are read after it. */
+static inline const struct allocator *allocator_serving(void)
+{
+    const struct allocator *a = atomic_load_explicit(&serving, memory_order_acquire);
+    if (__builtin_expect(a == NULL, 0))
+        a = allocator_resolve();
+    return a;
+}
+
+const struct memory_jemalloc *memory_jemalloc(void)
+{
+    return allocator_serving()->jemalloc;
+}
+
+const char *memory_allocator_name(void)
+{
+    return allocator_serving()->name;
+}
+
+/* The three primitives every allocation goes through. */
+static inline void *block_alloc(size_t size)
+{
+    const struct memory_jemalloc *je = allocator_serving()->jemalloc;
+    return je != NULL ? je->mallocx(size, 0) : malloc(size);
+}
+
+static inline void *block_zalloc(size_t size)
+{
+    const struct memory_jemalloc *je = allocator_serving()->jemalloc;
+    return je != NULL ? je->mallocx(size, JEMALLOC_MALLOCX_ZERO) : calloc(1, size);
+}
+
+static inline void block_free(void *p, size_t size)
+{
+    const struct memory_jemalloc *je = allocator_serving()->jemalloc;
+    if (je != NULL)
+        je->sdallocx(p, size, 0);
+    else
+        free(p);
+}
 
 /* One thread's live totals. Written only by its owner; read by anyone. */
 struct counter_slot {
@@ -65,11 +198,7 @@ static void slot_key_create(void)
  * so that counting never recurses into itself. */
 static void *uncounted_zalloc(size_t size)
 {
-#ifdef FWPM_SYSTEM_ALLOC
-    return calloc(1, size);
-#else
-    return mallocx(size, MALLOCX_ZERO);
-#endif
+    return block_zalloc(size);
 }
 
 static struct counter_slot *slot_for_this_thread(void)
@@ -172,11 +301,7 @@ void *memory_alloc(size_t size, enum memory_kind kind)
 {
     if (injected_failure())
         return NULL;
-#ifdef FWPM_SYSTEM_ALLOC
-    void *p = malloc(size);
-#else
-    void *p = mallocx(size, 0);
-#endif
+    void *p = block_alloc(size);
     if (p != NULL)
         count(kind, (int64_t)size, 1);
     return p;
@@ -186,11 +311,7 @@ void *memory_zalloc(size_t size, enum memory_kind kind)
 {
     if (injected_failure())
         return NULL;
-#ifdef FWPM_SYSTEM_ALLOC
-    void *p = calloc(1, size);
-#else
-    void *p = mallocx(size, MALLOCX_ZERO);
-#endif
+    void *p = block_zalloc(size);
     if (p != NULL)
         count(kind, (int64_t)size, 1);
     return p;
@@ -201,11 +322,7 @@ void memory_free(void *p, size_t size, enum memory_kind kind)
     if (p == NULL)
         return;
     count(kind, -(int64_t)size, -1);
-#ifdef FWPM_SYSTEM_ALLOC
-    free(p);
-#else
-    sdallocx(p, size, 0);
-#endif
+    block_free(p, size);
 }
 
 bool memory_charge(size_t size, enum memory_kind kind)
@@ -219,16 +336,6 @@ bool memory_charge(size_t size, enum memory_kind kind)
 void memory_uncharge(size_t size, enum memory_kind kind)
 {
     count(kind, -(int64_t)size, -1);
-}
-
-const struct memory_jemalloc *memory_jemalloc(void)
-{
-#ifdef FWPM_SYSTEM_ALLOC
-    return NULL;
-#else
-    static const struct memory_jemalloc linked = {mallocx, sdallocx, mallctl};
-    return &linked;
-#endif
 }
 
 void memory_totals(struct memory_totals *out)

@@ -1,9 +1,14 @@
 /*
  * memory.h - the library's one way to allocate.
  *
- * Every block fwpm allocates comes from here. By default the blocks come from
- * jemalloc's non-standard API (mallocx/sdallocx), so the host's malloc is left
- * alone; a build with FWPM_SYSTEM_ALLOC (sanitizer builds) uses malloc/free.
+ * Every block fwpm allocates comes from here. The allocator is chosen once,
+ * at the first allocation, and never changes: jemalloc's non-standard API
+ * (mallocx/sdallocx, so the host's malloc is left alone) when jemalloc can be
+ * had - linked into the library (static archive), already in the process, or
+ * loadable with dlopen(RTLD_LOCAL) - else the system's malloc/free. A build
+ * with FWPM_SYSTEM_ALLOC (sanitizer builds) always uses malloc/free.
+ * libfwpm.so has no DT_NEEDED on jemalloc: jemalloc's 2,632 bytes of
+ * initial-exec TLS would make every later dlopen() of fwpm fail.
  * Callers free with the size they allocated (sized deallocation).
  *
  * The layer keeps an exact count of live bytes and blocks, per thread and
@@ -44,14 +49,6 @@ bool memory_charge(size_t size, enum memory_kind kind);
 /* Undoes memory_charge for a block being freed. */
 void memory_uncharge(size_t size, enum memory_kind kind);
 
-struct memory_jemalloc {
-    void *(*mallocx)(size_t size, int flags);
-    void (*sdallocx)(void *p, size_t size, int flags);
-    int (*mallctl)(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen);
-};
-/* jemalloc's entry points when jemalloc serves the library, else NULL. Any thread. */
-const struct memory_jemalloc *memory_jemalloc(void);
-
 struct memory_totals {
     int64_t data_bytes;
     int64_t data_blocks;
@@ -60,6 +57,18 @@ struct memory_totals {
 
 /* Sums the live totals over all threads (a moment's view, exact when quiet). */
 void memory_totals(struct memory_totals *out);
+
+/* jemalloc's entry points when jemalloc serves the library, else NULL. Any thread. */
+struct memory_jemalloc {
+    void *(*mallocx)(size_t size, int flags);
+    void (*sdallocx)(void *p, size_t size, int flags);
+    int (*mallctl)(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen);
+};
+const struct memory_jemalloc *memory_jemalloc(void);
+
+/* "jemalloc" or "system": the allocator that serves the library (resolving
+ * it now if no allocation has yet). Static string; any thread. */
+const char *memory_allocator_name(void);
 
 /* Test builds only: the n-th allocation from now fails (n >= 1), and every
  * later one succeeds; n == 0 disarms. Counting is process-wide. Returns

@@ -11,11 +11,23 @@
 #ifndef FWPM_WINERROR_H
 #define FWPM_WINERROR_H
 
+/* The generic Win32 codes are guarded: a compatibility header that defined
+ * one first (as 0L, say) keeps its spelling; the value is the same. */
+#ifndef ERROR_SUCCESS
 #define ERROR_SUCCESS 0u
+#endif
+#ifndef ERROR_INVALID_HANDLE
 #define ERROR_INVALID_HANDLE 6u
+#endif
+#ifndef ERROR_NOT_ENOUGH_MEMORY
 #define ERROR_NOT_ENOUGH_MEMORY 8u
+#endif
+#ifndef ERROR_INVALID_PARAMETER
 #define ERROR_INVALID_PARAMETER 87u
+#endif
+#ifndef ERROR_NOT_SUPPORTED
 #define ERROR_NOT_SUPPORTED 50u
+#endif
 
 #define RPC_S_UNKNOWN_AUTHN_SERVICE 1747u
 #define RPC_S_SERVER_UNAVAILABLE 1722u

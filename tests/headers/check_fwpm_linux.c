@@ -15,5 +15,6 @@ int main(void)
     (void)sizeof(&fwpm_strerror);
     (void)sizeof(&fwpm_memory_stats);
     (void)sizeof(&fwpm_reclaim);
+    (void)sizeof(&fwpm_allocator_name);
     return (s == 0 && stats.liveBytes == 0 && stats.openSessions == 0) ? 0 : 1;
 }

@@ -14,5 +14,6 @@ int main()
     static_assert(sizeof(&fwpm_strerror) == sizeof(void (*)()), "function pointer");
     static_assert(sizeof(&fwpm_memory_stats) == sizeof(void (*)()), "function pointer");
     static_assert(sizeof(&fwpm_reclaim) == sizeof(void (*)()), "function pointer");
+    static_assert(sizeof(&fwpm_allocator_name) == sizeof(void (*)()), "function pointer");
     return (s == nullptr && stats.liveBytes == 0) ? 0 : 1;
 }
