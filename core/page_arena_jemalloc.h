@@ -6,7 +6,9 @@
  * never unmap them: "dalloc" opts out (jemalloc retains the extent for reuse),
  * decommit and purges discard with madvise, so the memory stays mapped and a
  * stale read sees zeros. Allocation bypasses the thread's automatic tcache,
- * whose bins mix every arena's blocks; see page_arena_jemalloc.c.
+ * whose bins mix every arena's blocks: each thread has an explicit tcache of
+ * the arena and a small magazine of blocks up to 1 KiB (at most ~8 KiB a
+ * thread), both flushed at thread exit; see page_arena_jemalloc.c.
  *
  * Any thread, no lock of fwpm's (jemalloc takes its own). Set-up
  * (page_arena_jemalloc_create) runs once first.
