@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bench.h - the boundary between fwpm-bench's C benchmark bodies (families.c)
  * and its only C++ file (shim.cpp), which owns Google Benchmark. The shim

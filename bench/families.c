@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * families.c - fwpm-bench's benchmark bodies, in C over the public API (and
  * the same six functions of each peer, through struct fwpm_impl). Names are
@@ -13,12 +14,15 @@
  *   enumerate_all       create + page through (1000 a page) + destroy, N = 1k .. 1M,
  *                       against one memcpy of N pointers (and 1000 a page)
  *   mixed               readers enumerating while writers churn at N = 100k
+ *   startup_shutdown    T threads (1 .. 64) each open K sessions, then close
+ *                       them all: calls per second and the worst single call
  */
 #include "bench.h"
 
 #include "peers/impl.h"
 
 #include <malloc.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,9 +32,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ENUM_N 100000u      /* table size of enum_page, mixed and memory */
-#define ALL_PAGE 1000u      /* page size of enumerate_all and mixed readers */
-#define MEMORY_SNAPSHOTS 8u /* live snapshots measured by memory */
+#define ENUM_N 100000u       /* table size of enum_page, mixed and memory */
+#define ALL_PAGE 1000u       /* page size of enumerate_all and mixed readers */
+#define MEMORY_SNAPSHOTS 8u  /* live snapshots measured by memory */
+#define STARTUP_SESSIONS 64u /* sessions each startup_shutdown thread opens */
 
 /* ---- configuration (--fwpm_* flags) ------------------------------------- */
 
@@ -191,6 +196,83 @@ static void run_open_close(bench_state *st, const struct bench_spec *sp)
             ops++;
     }
     bench_set_items(st, ops);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The slowest single call of a startup_shutdown run, over all its threads. */
+static _Atomic uint64_t startup_worst_ns;
+
+static void note_worst(uint64_t ns)
+{
+    uint64_t seen = atomic_load_explicit(&startup_worst_ns, memory_order_relaxed);
+    while (ns > seen &&
+           !atomic_compare_exchange_weak_explicit(&startup_worst_ns, &seen, ns,
+                                                  memory_order_relaxed, memory_order_relaxed))
+        ;
+}
+
+/* One call, timed on its own; false (reported) when it failed. */
+static bool timed_call(bench_state *st, DWORD rc_of(const struct fwpm_impl *, HANDLE *),
+                       const struct fwpm_impl *im, HANDLE *h, const char *what, uint64_t *worst)
+{
+    uint64_t t0 = now_ns();
+    DWORD rc = rc_of(im, h);
+    uint64_t took = now_ns() - t0;
+    if (took > *worst)
+        *worst = took;
+    return ok(st, rc, what);
+}
+
+static DWORD open_call(const struct fwpm_impl *im, HANDLE *h)
+{
+    return open_one(im, h);
+}
+
+static DWORD close_call(const struct fwpm_impl *im, HANDLE *h)
+{
+    return im->engine_close(*h);
+}
+
+/* What an agent does at start-up and shutdown: every thread opens K
+ * sessions, then closes them all; one iteration is one such cycle per
+ * thread. Items are calls (2K per thread and iteration). */
+static void run_startup_shutdown(bench_state *st, const struct bench_spec *sp)
+{
+    const struct fwpm_impl *im = sp->impl;
+    if (bench_thread_index(st) == 0) {
+        pop_set(st, im, 0); /* the others wait at the start barrier */
+        atomic_store_explicit(&startup_worst_ns, 0, memory_order_relaxed);
+    }
+    HANDLE *h = malloc(sp->n * sizeof(*h));
+    if (h == NULL) {
+        bench_error(st, "out of memory");
+        return;
+    }
+    int64_t calls = 0;
+    uint64_t worst = 0;
+    while (bench_keep_running(st)) { /* false after a failed call, too */
+        uint64_t opened = 0;
+        while (opened < sp->n &&
+               timed_call(st, open_call, im, &h[opened], "FwpmEngineOpen0", &worst))
+            opened++;
+        for (uint64_t i = 0; i < opened; i++)
+            if (timed_call(st, close_call, im, &h[i], "FwpmEngineClose0", &worst))
+                calls++;
+        calls += (int64_t)opened;
+    }
+    free(h);
+    note_worst(worst);
+    bench_set_items(st, calls);
+    if (bench_thread_index(st) == 0) /* after the stop barrier: every thread is done */
+        bench_counter(st, "worst_call_us",
+                      (double)atomic_load_explicit(&startup_worst_ns, memory_order_relaxed) / 1e3,
+                      0);
 }
 
 static void run_memory(bench_state *st, const struct bench_spec *sp)
@@ -469,6 +551,15 @@ static void add_impl(const struct fwpm_impl *im, long cores)
         struct bench_spec *sp = add(run_open_close, im, "open_close/%s", im->name);
         sp->threads = (int)t;
         sp->repetitions = cfg.quick ? 1 : 3; /* thread scheduling is noisy */
+    }
+    static const int startup_threads[] = {1, 2, 8, 64};
+    for (size_t i = 0; i < sizeof(startup_threads) / sizeof(startup_threads[0]); i++) {
+        struct bench_spec *sp = add(run_startup_shutdown, im, "startup_shutdown/%s/sessions:%u",
+                                    im->name, STARTUP_SESSIONS);
+        sp->n = STARTUP_SESSIONS;
+        sp->threads = startup_threads[i];
+        sp->repetitions = cfg.quick ? 1 : 3;
+        sp->unit = BENCH_UNIT_US;
     }
     struct bench_spec *sp = add(run_memory, im, "memory/%s/n:%u", im->name, ENUM_N);
     sp->n = ENUM_N;

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """report.py - turn fwpm-bench JSON files (--benchmark_out) into a Markdown
 report (fwpm's ratio to each peer for every benchmark, page cost against
 memcpy, the machine) and PNG plots.
@@ -7,8 +8,9 @@ memcpy, the machine) and PNG plots.
 
 Several files (e.g. one per engine, as bench/run.sh writes them) are merged.
 Writes DIR/report.md and DIR/*.png (DIR defaults to the first JSON's directory).
-With both fwpm and snapcache (the rebuilt snapshot of issue 6) in the results,
-report.md also compares the two against issue 6's goals.
+With both fwpm and snapcache (the cached-vector design, rebuilt after every
+change) in the results, report.md also compares the two against the goals the
+persistent vector was built for.
 Plots need Debian's python3-matplotlib, hence /usr/bin/python3; without it
 the Markdown is still written. Ratios read "fwpm is N times better": peer/fwpm
 for costs (time, bytes), fwpm/peer for rates. With repetitions, medians are
@@ -24,13 +26,18 @@ import sys
 
 IMPLS = ["fwpm", "mutex", "rwlock", "urcu", "snapcache"]
 BASELINES = ["memcpy", "memcpy_noalloc"]
-FAMILIES = ["open_close", "create_enum_handle", "enum_page", "enumerate_all", "mixed", "memory"]
+FAMILIES = ["open_close", "startup_shutdown", "create_enum_handle", "enum_page", "enumerate_all", "mixed", "memory"]
 TO_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 DROP = re.compile(r"^(real_time|manual_time|iterations:\d+|repeats:\d+|min_time:.*)$")
 
 # family -> [(label, getter, higher_is_better, kind)]
 METRICS = {
     "open_close": [("open+close/s", lambda b: b.get("items_per_second"), True, "rate")],
+    "startup_shutdown": [
+        ("open/close calls/s", lambda b: b.get("items_per_second"), True, "rate"),
+        ("worst single call", lambda b: (b.get("worst_call_us") or 0) * 1e3 or None, False,
+         "time"),
+    ],
     "create_enum_handle": [("create+destroy", lambda b: b["ns"], False, "time")],
     "enum_page": [("per page", lambda b: b.get("page_ns"), False, "time")],
     "enumerate_all": [("whole table", lambda b: b["ns"], False, "time")],
@@ -200,7 +207,7 @@ def page_table(results):
     return "\n".join(lines)
 
 
-# ---- issue 6: fwpm against snapcache, the rebuilt snapshot --------------------
+# ---- the cached-vector design: fwpm against snapcache ---------------------------
 
 def n_of(args):
     m = re.match(r"n:(\d+)", args)
@@ -211,8 +218,8 @@ def verdict(ok):
     return "**pass**" if ok else "**fail**"
 
 
-def issue6(results):
-    """fwpm against snapcache (issue 6's "previous design") and the goals."""
+def cached_vector(results):
+    """fwpm against snapcache (the cached-vector design) and the goals."""
     if not any(k[1] == "snapcache" for k in results) or not any(k[1] == "fwpm" for k in results):
         return ""
     def get(family, impl, args):
@@ -286,8 +293,8 @@ def issue6(results):
                                fmt(v * scale, kind))
             out.append("| " + " | ".join(row) + " |")
 
-    head = ["## Issue 6: fwpm against snapcache (the rebuilt snapshot)", "",
-            "`snapcache` is the design issue 6 replaces: a snapshot vector cached while "
+    head = ["## The cached-vector design: fwpm against snapcache", "",
+            "`snapcache` is the cached-vector design the persistent vector replaced: a snapshot vector cached while "
             "nothing changes and copied again (under the writers' mutex) by the first handle "
             "after a change. See bench/README.md.", ""]
     if goals:
@@ -441,7 +448,7 @@ def main():
         "",
         page_table(results),
         "",
-        issue6(results),
+        cached_vector(results),
     ]
     if made:
         md += ["## Plots", ""] + [f"![{m}]({m})" for m in made] + [""]

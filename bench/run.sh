@@ -1,8 +1,12 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # run.sh - build fwpm-bench, run it, and turn its JSON into a report.
 #
 #   bench/run.sh --quick   under a minute on 2 cores once built: N <= 100k, short runs
 #   bench/run.sh --full    under 15 minutes on 2 cores: every benchmark, N up to 1M
+#   bench/run.sh --smoke   ~15 s: a few benchmarks of every family, fwpm and
+#                          mutex only, so that every plot has data (the
+#                          bench_smoke test: the pipeline works, not the numbers)
 #
 # Options: --build DIR   build directory (default: <repo>/build-bench, the
 #                        project's default build type)
@@ -21,21 +25,25 @@ mode=""
 build="$repo/build-bench"
 out=""
 impls="memcpy fwpm mutex rwlock urcu snapcache"
+impls_given=""
 while [ $# -gt 0 ]; do
     case "$1" in
-    --quick | --full) mode=${1#--} ;;
+    --quick | --full | --smoke) mode=${1#--} ;;
     --build) build=$2; shift ;;
     --out) out=$2; shift ;;
-    --impls) impls=$(echo "$2" | tr ',' ' '); shift ;;
+    --impls) impls=$(echo "$2" | tr ',' ' '); impls_given=$impls; shift ;;
     *) break ;;
     esac
     shift
 done
 if [ -z "$mode" ]; then
-    echo "usage: bench/run.sh --quick|--full [--build DIR] [--out DIR] [--impls a,b] [fwpm-bench args...]" >&2
+    echo "usage: bench/run.sh --quick|--full|--smoke [--build DIR] [--out DIR] [--impls a,b] [fwpm-bench args...]" >&2
     exit 2
 fi
 out=${out:-"$here/results/$mode"}
+if [ "$mode" = smoke ]; then
+    impls=${impls_given:-"fwpm mutex"}
+fi
 
 if [ ! -f "$build/CMakeCache.txt" ]; then
     cmake -S "$repo" -B "$build" \
@@ -46,7 +54,12 @@ fi
 cmake --build "$build" --target fwpm-bench -j"$(nproc)" >"$build/bench-build.log" 2>&1 ||
     { tail -40 "$build/bench-build.log" >&2; exit 1; }
 
-if [ "$mode" = quick ]; then
+if [ "$mode" = smoke ]; then
+    smoke='^(open_close/.*/threads:[12]$|create_enum_handle/.*/n:1000/|enumerate_all/.*/n:1000$'
+    smoke="$smoke|enum_page/.*/size:(10|100)/|mixed/.*/readers:1/writers:1/)"
+    set -- --fwpm_quick --benchmark_min_time=0.01 --fwpm_mixed_seconds=0.2 \
+        --benchmark_filter="$smoke" "$@"
+elif [ "$mode" = quick ]; then
     set -- --fwpm_quick --benchmark_min_time=0.05 --fwpm_mixed_seconds=0.3 "$@"
 else
     set -- --benchmark_min_time=0.5 --fwpm_mixed_seconds=2 "$@"

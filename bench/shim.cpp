@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // shim.cpp - the only C++ in fwpm-bench: Google Benchmark's main and the
 // registration of the C benchmark bodies listed by bench_specs(), plus the few
 // benchmark::State operations those bodies need (see bench.h). It includes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * api.c - the public functions: argument checks, the epoch section, and a
  * call into the module that owns the work. Nothing else happens here.

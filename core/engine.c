@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * engine.c - the writer side: opening and closing sessions under the writer
- * lock, and the reclamation that readers hand over to it.
+ * engine.c - the writer side: opening and closing sessions, combined into
+ * batches under the writer lock, and the reclamation that readers hand over
+ * to it.
  *
  * Reclamation hand-off: a reader that drops the last reference of a
  * superseded version must not wait for the writer lock. It raises
@@ -13,6 +15,7 @@
 #include "handles.h"
 #include "memory.h"
 #include "page_arena.h"
+#include "process.h"
 #include "sanitizer.h"
 #include "sessions_table.h"
 
@@ -36,6 +39,7 @@ static _Atomic bool reclaim_pending;
 
 bool engine_initialize(void)
 {
+    process_watch_forks(); /* before any lock of ours can be held */
     pthread_mutex_lock(&init_lock);
     bool ok = atomic_load_explicit(&engine_initialized, memory_order_relaxed);
     if (!ok)
@@ -125,8 +129,8 @@ struct session *engine_session_of(HANDLE engine_handle)
 }
 
 /* Under the writer lock: adds s to the table. The insert itself finds a
- * clash (one probe sequence, not a lookup and then an insert); a generated
- * key that clashes is drawn again. */
+ * clash (one probe sequence, not a lookup and then an insert); a generated key
+ * that clashes is drawn again. */
 static DWORD insert_with_unique_key(struct session *s, bool generated)
 {
     for (;;) {
@@ -138,6 +142,162 @@ static DWORD insert_with_unique_key(struct session *s, bool generated)
             return FWP_E_ALREADY_EXISTS;
         session_regenerate_key(s); /* a 122-bit collision: draw again */
     }
+}
+
+/* ---- combined writes --------------------------------------------------------
+ * A writer does not change the set itself: it prepares its edit (all the
+ * allocation, no lock), posts a request on the pending stack, and whoever
+ * holds the writer lock applies every posted request to ONE edit and
+ * publishes it as one version (flat combining). Under contention one lock
+ * hand-off and one publication serve a whole batch; alone, a writer posts,
+ * takes the lock and applies its own request.
+ *
+ * Every change of a batch takes effect at its one publication, which lies
+ * inside each of the batched calls (posted before, done after): every
+ * version is still the exact set at one instant. Each request is applied
+ * exactly once: it leaves the stack by one exchange, under the lock.
+ *
+ * A request lives on its writer's stack. The writer owns it until it is
+ * posted and again once `done` is set; in between only the lock's holder
+ * touches it, and never after setting `done`. */
+
+enum write_kind {
+    WRITE_OPEN,
+    WRITE_CLOSE,
+};
+
+struct write_request {
+    struct write_request *next; /* pending stack link, then batch order */
+    enum write_kind kind;
+    bool generated;             /* open: the key was drawn by us */
+    struct session *session;    /* the session opened or closed */
+    HANDLE handle;              /* close: the engine handle to invalidate */
+    struct snapshot_edit *edit; /* prepared by the writer: chunks, a version */
+    DWORD status;               /* set by the combiner before done */
+    _Atomic bool done;
+};
+
+/* Posted requests, newest first. */
+static _Atomic(struct write_request *) pending_writes;
+
+/* Spins on `done` (and tries the lock) this many times before sleeping on
+ * the lock: a batch is applied in well under a microsecond. */
+#define COMBINE_SPINS 64u
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static void post(struct write_request *r)
+{
+    struct write_request *head = atomic_load_explicit(&pending_writes, memory_order_relaxed);
+    do {
+        r->next = head;
+        /* Release: the request's fields are written before a combiner takes it
+         * (pairs with the acquire exchange in take_pending). */
+    } while (!atomic_compare_exchange_weak_explicit(&pending_writes, &head, r, memory_order_release,
+                                                    memory_order_relaxed));
+}
+
+/* Under the writer lock: every posted request, oldest first. */
+static struct write_request *take_pending(void)
+{
+    /* Acquire: pairs with the release in post. */
+    struct write_request *list =
+        atomic_exchange_explicit(&pending_writes, NULL, memory_order_acquire);
+    struct write_request *oldest_first = NULL;
+    while (list != NULL) {
+        struct write_request *r = list;
+        list = r->next;
+        r->next = oldest_first;
+        oldest_first = r;
+    }
+    return oldest_first;
+}
+
+/* Under the writer lock: applies one request to the batch's edit; true when
+ * it changed the set. */
+static bool apply(struct snapshot_edit *batch, struct write_request *r)
+{
+    bool adding = r->kind == WRITE_OPEN;
+    /* Chunks first, so that a failure changes nothing. */
+    if (!snapshot_edit_reserve(batch, r->edit, adding)) {
+        r->status = ERROR_NOT_ENOUGH_MEMORY;
+        return false;
+    }
+    if (adding) {
+        r->status = insert_with_unique_key(r->session, r->generated);
+        if (r->status != ERROR_SUCCESS)
+            return false;
+        snapshot_edit_append(batch, r->session);
+        return true;
+    }
+    if (!handles_remove(r->handle, HANDLE_KIND_ENGINE)) {
+        r->status = ERROR_INVALID_HANDLE; /* a racing close got there first */
+        return false;
+    }
+    sessions_table_remove(&engine.sessions, r->session);
+    snapshot_edit_remove(batch, r->session);
+    r->status = ERROR_SUCCESS;
+    return true;
+}
+
+/* Under the writer lock: applies every posted request as one version. The
+ * batch is built in the oldest request's edit, which its writer finishes. */
+static void combine_pending(void)
+{
+    struct write_request *list = take_pending();
+    if (list == NULL)
+        return;
+    struct snapshot_edit *batch = list->edit;
+    bool begun = snapshot_edit_begin(batch), changed = false;
+    for (struct write_request *r = list; r != NULL; r = r->next) {
+        if (begun)
+            changed |= apply(batch, r);
+        else
+            r->status = ERROR_NOT_ENOUGH_MEMORY; /* no version root: nothing changes */
+    }
+    if (changed)
+        snapshot_edit_publish(batch); /* the instant of every change in the batch */
+    while (list != NULL) {
+        struct write_request *r = list;
+        list = r->next; /* read before done: r is its writer's again after */
+        /* Release: the status, and the published version, are seen by the
+         * writer (pairs with the acquire in write_and_wait). */
+        atomic_store_explicit(&r->done, true, memory_order_release);
+    }
+}
+
+static bool is_done(struct write_request *r)
+{
+    /* Acquire: pairs with the release in combine_pending. */
+    return atomic_load_explicit(&r->done, memory_order_acquire);
+}
+
+/* Posts r and returns once some writer (maybe this one) has applied it. */
+static DWORD write_and_wait(struct write_request *r)
+{
+    atomic_init(&r->done, false);
+    post(r);
+    for (unsigned spins = 0;; spins++) {
+        if (is_done(r))
+            return r->status;
+        if (pthread_mutex_trylock(&engine.writer_lock) == 0)
+            break;
+        if (spins == COMBINE_SPINS) {
+            writer_lock(); /* sleep until the holder is through */
+            break;
+        }
+        cpu_relax();
+    }
+    /* Our request was posted before we took the lock: this round applies it,
+     * unless an earlier holder already has. */
+    combine_pending();
+    writer_unlock();
+    return r->status;
 }
 
 DWORD engine_open_session(const FWPM_SESSION0 *requested, HANDLE *engine_handle)
@@ -155,16 +315,10 @@ DWORD engine_open_session(const FWPM_SESSION0 *requested, HANDLE *engine_handle)
         session_free(s);
         return ERROR_NOT_ENOUGH_MEMORY;
     }
-    s->handle = h;
 
-    writer_lock();
-    status =
-        snapshot_edit_begin(&edit) ? insert_with_unique_key(s, generated) : ERROR_NOT_ENOUGH_MEMORY;
-    if (status == ERROR_SUCCESS) {
-        snapshot_edit_append(&edit, s);
-        snapshot_edit_publish(&edit); /* the session is open from here */
-    }
-    writer_unlock();
+    struct write_request r = {
+        .kind = WRITE_OPEN, .generated = generated, .session = s, .handle = h, .edit = &edit};
+    status = write_and_wait(&r); /* the session is open from its batch's publication */
     snapshot_edit_finish(&edit);
 
     if (status != ERROR_SUCCESS) {
@@ -183,20 +337,52 @@ DWORD engine_close_session(HANDLE engine_handle, struct session *s)
     /* Allocate first, so that a failure changes nothing. */
     if (!snapshot_edit_prepare(&engine.versions, &edit, false))
         return ERROR_NOT_ENOUGH_MEMORY;
-    DWORD status = ERROR_SUCCESS;
-    writer_lock();
-    if (!snapshot_edit_begin(&edit)) {
-        status = ERROR_NOT_ENOUGH_MEMORY;
-    } else if (!handles_remove(engine_handle, HANDLE_KIND_ENGINE)) {
-        status = ERROR_INVALID_HANDLE; /* a racing close got there first */
-    } else {
-        sessions_table_remove(&engine.sessions, s);
-        snapshot_edit_remove(&edit, s);
-        snapshot_edit_publish(&edit); /* the session is closed from here */
-    }
-    writer_unlock();
+    struct write_request r = {
+        .kind = WRITE_CLOSE, .session = s, .handle = engine_handle, .edit = &edit};
+    DWORD status = write_and_wait(&r); /* closed from its batch's publication */
     snapshot_edit_finish(&edit);
     return status;
+}
+
+void engine_hold_writers_for_test(void)
+{
+    writer_lock();
+}
+
+void engine_release_writers_for_test(void)
+{
+    writer_unlock();
+}
+
+unsigned engine_pending_writes_for_test(void)
+{
+    unsigned n = 0;
+    /* Acquire: pairs with the release in post; nothing leaves the stack while
+     * the caller holds the writer lock. */
+    for (struct write_request *r = atomic_load_explicit(&pending_writes, memory_order_acquire);
+         r != NULL; r = r->next)
+        n++;
+    return n;
+}
+
+uint64_t engine_version_for_test(void)
+{
+    struct snapshot *s = atomic_load_explicit(&engine.versions.current, memory_order_acquire);
+    return s->version;
+}
+
+void engine_reset_after_fork(void)
+{
+    pthread_mutex_t adaptive = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
+    engine.writer_lock = adaptive;
+    pthread_mutex_init(&init_lock, NULL);
+    atomic_store_explicit(&reclaim_pending, false, memory_order_relaxed);
+    /* Requests the parent's other threads had posted belong to threads the
+     * child does not have: nobody waits for them, nobody may apply them. */
+    atomic_store_explicit(&pending_writes, NULL, memory_order_relaxed);
+    /* Relaxed: the child has one thread; threads it starts later are
+     * ordered after this by their creation. */
+    atomic_store_explicit(&engine_initialized, false, memory_order_relaxed);
 }
 
 void engine_memory_stats(FWPM_MEMORY_STATS0 *stats)
@@ -226,4 +412,9 @@ void engine_reclaim(void)
     snapshot_free_spares(spares);
     epoch_retire_batch(&retiring);
     epoch_reclaim_all();
+    /* Last: the grace periods just ended recycled version roots. */
+    writer_lock();
+    struct snapshot *cached = snapshot_take_cached_versions(&engine.versions);
+    writer_unlock();
+    snapshot_free_cached_versions(cached);
 }

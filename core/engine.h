@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * engine.h - the in-process filter engine: its sessions and their snapshots.
  *
@@ -64,5 +65,20 @@ void engine_memory_stats(FWPM_MEMORY_STATS0 *stats);
 
 /* Frees everything no reference keeps; waits for a grace period. */
 void engine_reclaim(void);
+
+/* Tests only. hold: takes the writer lock, so that writers queue up (their
+ * requests stay posted); release: lets them go, without applying anything
+ * itself. pending: requests posted, for the holder. version: the number of
+ * the current version (one more per publication). */
+void engine_hold_writers_for_test(void);
+void engine_release_writers_for_test(void);
+unsigned engine_pending_writes_for_test(void);
+uint64_t engine_version_for_test(void);
+
+/* In a fork child, by the fork handler alone: the writer and set-up locks
+ * re-initialised and the engine marked as not set up, so that the child's
+ * first call builds a fresh, empty one (the parent's sessions, snapshots and
+ * tables are abandoned, see process.c). */
+void engine_reset_after_fork(void);
 
 #endif /* FWPM_CORE_ENGINE_H */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * enumeration.c - enumeration handles, pages, and returned arrays.
  */
@@ -7,6 +8,7 @@
 #include "handles.h"
 #include "memory.h"
 #include "page_arena.h"
+#include "process.h"
 #include "refcount.h"
 
 #include <stdatomic.h>
@@ -21,7 +23,7 @@ struct enumeration {
     HANDLE handle;
     struct session *owner;
     struct snapshot *snapshot;       /* one reference, dropped with the last ref */
-    struct enumeration *prev, *next; /* owner's list, under owner->enum_lock */
+    struct enumeration *prev, *next; /* owner's list, under its enums_lock */
     epoch_entry retire;
 };
 
@@ -33,6 +35,7 @@ struct page_header {
     _Atomic uint64_t magic;
     struct enumeration *source; /* the reference that keeps the entries alive */
     size_t bytes;
+    uint64_t incarnation; /* of the engine that made it (process.h) */
 };
 
 #define PAGE_MAGIC 0x46574D5041474531u /* "FWPMPAGE1" */
@@ -99,13 +102,13 @@ DWORD enumeration_create(struct session *owner, HANDLE *enum_handle)
      * while the set does not change. */
     en->snapshot = engine_snapshot_acquire();
 
-    pthread_mutex_lock(&owner->enum_lock);
+    session_enums_lock(owner);
     bool closing = owner->closing;
     if (!closing) {
         list_add(owner, en);
         handles_publish(h, en);
     }
-    pthread_mutex_unlock(&owner->enum_lock);
+    session_enums_unlock(owner);
     if (closing) {
         /* The session closed while we worked: as if it closed before. */
         engine_snapshot_release(en->snapshot);
@@ -138,6 +141,7 @@ static struct page_header *page_alloc(size_t capacity)
          * whose hand-off orders it. */
         atomic_store_explicit(&page->magic, PAGE_MAGIC, memory_order_relaxed);
         page->bytes = bytes;
+        page->incarnation = process_incarnation();
     }
     return page;
 }
@@ -178,22 +182,20 @@ static struct page_header *page_claim(void *array)
     return page;
 }
 
-/* Claims up to `want` positions from the cursor; returns how many, from *start. */
+/* Claims up to `want` positions from the cursor; returns how many, from *start.
+ * One fetch-and-add, no retry loop: claims are disjoint ranges of the
+ * cursor, clipped at the end. The cursor may pass size by what racing
+ * claims asked for (at most one request each, since a caller that sees it
+ * at or past size returns before any atomic): every test is cursor >= size. */
 static size_t claim(struct enumeration *en, size_t size, size_t want, uint64_t *start)
 {
-    uint64_t cursor = atomic_load_explicit(&en->cursor, memory_order_relaxed);
-    for (;;) {
-        if (cursor >= size)
-            return 0;
-        size_t take = size - cursor < want ? size - cursor : want;
-        /* Relaxed: the cursor only partitions positions; the entries come from
-         * the immutable version, ordered by our reference to it. */
-        if (atomic_compare_exchange_weak_explicit(&en->cursor, &cursor, cursor + take,
-                                                  memory_order_relaxed, memory_order_relaxed)) {
-            *start = cursor;
-            return take;
-        }
-    }
+    /* Relaxed: the cursor only partitions positions; the entries come from
+     * the immutable version, ordered by our reference to it. */
+    uint64_t cursor = atomic_fetch_add_explicit(&en->cursor, want, memory_order_relaxed);
+    if (cursor >= size)
+        return 0;
+    *start = cursor;
+    return size - cursor < want ? size - (size_t)cursor : want;
 }
 
 DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 requested,
@@ -248,11 +250,11 @@ DWORD enumeration_destroy(struct session *caller, HANDLE enum_handle)
     DWORD status = resolve(caller, enum_handle, &en);
     if (status != ERROR_SUCCESS)
         return status;
-    pthread_mutex_lock(&caller->enum_lock);
+    session_enums_lock(caller);
     bool mine = handles_remove(enum_handle, HANDLE_KIND_ENUM);
     if (mine)
         list_remove(caller, en);
-    pthread_mutex_unlock(&caller->enum_lock);
+    session_enums_unlock(caller);
     if (!mine)
         return ERROR_INVALID_HANDLE; /* a racing destroy or close won */
     enumeration_release(en, RELEASE_RECLAIM);
@@ -261,13 +263,13 @@ DWORD enumeration_destroy(struct session *caller, HANDLE enum_handle)
 
 void enumeration_destroy_all(struct session *s)
 {
-    pthread_mutex_lock(&s->enum_lock);
+    session_enums_lock(s);
     s->closing = true;
     struct enumeration *list = s->enums;
     s->enums = NULL;
     for (struct enumeration *en = list; en != NULL; en = en->next)
         handles_remove(en->handle, HANDLE_KIND_ENUM); /* destroyers unlink under the lock */
-    pthread_mutex_unlock(&s->enum_lock);
+    session_enums_unlock(s);
     while (list != NULL) {
         struct enumeration *en = list;
         list = en->next;
@@ -284,6 +286,11 @@ void enumeration_free_page(void **p)
     if (page == NULL)
         return; /* not an array of ours (SPEC §2): ignored */
     struct enumeration *source = page->source;
+    bool inherited = page->incarnation != process_incarnation();
     page_free(page);
-    enumeration_release(source, RELEASE_RECLAIM);
+    /* An array inherited across fork() pins an enumeration of the abandoned
+     * engine: that one is never freed here, and releasing it would hand the
+     * abandoned engine's versions to this engine's reclamation. */
+    if (!inherited)
+        enumeration_release(source, RELEASE_RECLAIM);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * epoch.h - read-side sections and deferred reclamation (ck_epoch).
  *
@@ -77,5 +78,13 @@ void epoch_retire_batch(struct epoch_batch *b);
 /* Runs every callback retired before the call, after waiting for a grace
  * period. Blocks; the calling thread must not be inside a section. */
 void epoch_reclaim_all(void);
+
+/* In a fork child, by the fork handler alone (the child has one thread): a
+ * fresh domain. The parent's threads' records would stay inside their
+ * sections for ever, and retire_lock may have been held: both are left
+ * behind, with every entry retired in the parent (those objects belong to
+ * the abandoned engine, never freed in the child). The calling thread
+ * registers a new record on its next section. */
+void epoch_reset_after_fork(void);
 
 #endif /* FWPM_CORE_EPOCH_H */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * errors.c - readable error codes: fwpm_error_name() and fwpm_strerror().
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * garbage.h - the header every snapshot-reclaimed object carries.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * identity.h - who is calling: the facts the engine fills into a session that
  * the client does not supply (process id, SID, account name).
@@ -39,6 +40,11 @@ struct identity {
  * the effective uid (asked for on every call: a process may change it), and
  * that uid's account. false when out of memory for a new account. */
 bool identity_of_caller(struct identity *out);
+
+/* In a fork child, by the fork handler alone: the child's process id, and
+ * the account cache's lock re-initialised (the cached accounts, immutable,
+ * stay valid). */
+void identity_reset_after_fork(void);
 
 /* Writes the S-1-22-1-<uid> SID into sid (IDENTITY_SID_BYTES bytes). */
 void identity_write_sid(SID *sid, uid_t uid);

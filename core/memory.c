@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * memory.c - allocation through jemalloc's own API, with exact live counts.
  *
@@ -336,6 +337,11 @@ bool memory_charge(size_t size, enum memory_kind kind)
 void memory_uncharge(size_t size, enum memory_kind kind)
 {
     count(kind, -(int64_t)size, -1);
+}
+
+void memory_reset_after_fork(void)
+{
+    pthread_mutex_init(&registry_lock, NULL);
 }
 
 void memory_totals(struct memory_totals *out)

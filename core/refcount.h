@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * refcount.h - reference counts that never come back from zero.
  *

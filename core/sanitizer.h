@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sanitizer.h - what the code must do differently under ThreadSanitizer.
  *

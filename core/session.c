@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * session.c - building and freeing session records.
  */
@@ -45,6 +46,11 @@ static uint64_t rng_next(void)
     s[2] ^= t;
     s[3] = rotl(s[3], 45);
     return result;
+}
+
+void session_reset_after_fork(void)
+{
+    rng_seeded = false;
 }
 
 static void generate_key(GUID *key)
@@ -121,8 +127,7 @@ DWORD session_create(const FWPM_SESSION0 *requested, struct session **out)
     if (s == NULL)
         return ERROR_NOT_ENOUGH_MEMORY;
     memset(s, 0, sizeof(*s));
-    s->bytes = bytes;
-    pthread_mutex_init(&s->enum_lock, NULL);
+    atomic_init(&s->enums_lock, false);
     s->garbage.kind = GARBAGE_SESSION;
 
     FWPM_SESSION0 *v = &s->view;
@@ -146,10 +151,22 @@ DWORD session_create(const FWPM_SESSION0 *requested, struct session **out)
     return ERROR_SUCCESS;
 }
 
+/* The size of a record's block: the record, its SID and its strings (all
+ * immutable), as session_create sized it. */
+static size_t session_bytes(const struct session *s)
+{
+    size_t bytes = sizeof(*s) + IDENTITY_SID_BYTES;
+    const wchar_t *strings[] = {s->view.displayData.name, s->view.displayData.description,
+                                s->view.username};
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+        if (strings[i] != NULL)
+            bytes += (wcslen(strings[i]) + 1) * sizeof(wchar_t);
+    return bytes;
+}
+
 void session_free(struct session *s)
 {
-    pthread_mutex_destroy(&s->enum_lock);
-    memory_free(s, s->bytes, MEMORY_DATA);
+    memory_free(s, session_bytes(s), MEMORY_DATA);
 }
 
 void session_free_deferred(epoch_entry *entry)

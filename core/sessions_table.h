@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sessions_table.h - the open sessions, by GUID key (a ck_hs hash set).
  *
@@ -14,10 +15,18 @@
 
 #include <ck_hs.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct sessions_table {
     ck_hs_t set;
     bool grown; /* writer-only: the map may be larger than its initial size */
+    /* Writer-only: the most entries since the map was last made fresh (its
+     * capacity is at most 4 times that, or the initial size), and removals
+     * since it was last built (an upper bound on its tombstones). */
+    size_t peak_entries;
+    size_t removals;
+    uint64_t rebuilds; /* writer-only: maps rebuilt, for tests */
 };
 
 /* false when out of memory. */

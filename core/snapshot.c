@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * snapshot.c - the persistent chunked vector of sessions and its versions.
  */
@@ -8,6 +9,8 @@
 #include <string.h>
 
 #define POSITION_MASK (SNAPSHOT_FANOUT - 1u)
+/* Copies of at most this many pointers are done inline (small pages). */
+#define SMALL_COPY 8u
 
 /* A node of the tree: at height 0 its slots hold sessions, above that chunks. */
 struct chunk {
@@ -38,10 +41,82 @@ static struct snapshot *version_new(void)
     return s;
 }
 
+/* Version roots past their grace period, kept for the next writes so that a
+ * steady churn allocates none: pushed by any thread (the epoch callback),
+ * taken all at once by the writer (so no ABA), at most VERSION_CACHE_MAX. */
+#define VERSION_CACHE_MAX 64u
+static _Atomic(struct snapshot *) recycled_versions;
+static _Atomic unsigned recycled_count; /* reserved places, >= the stack's length */
+
+static void version_recycle(struct snapshot *s)
+{
+    if (atomic_fetch_add_explicit(&recycled_count, 1, memory_order_relaxed) >= VERSION_CACHE_MAX) {
+        atomic_fetch_sub_explicit(&recycled_count, 1, memory_order_relaxed);
+        memory_free(s, sizeof(*s), MEMORY_DATA);
+        return;
+    }
+    struct snapshot *head = atomic_load_explicit(&recycled_versions, memory_order_relaxed);
+    do {
+        s->older = head;
+        /* Release: our writes to s are done before the writer reuses it
+         * (pairs with the acquire exchange in version_take). */
+    } while (!atomic_compare_exchange_weak_explicit(&recycled_versions, &head, s,
+                                                    memory_order_release, memory_order_relaxed));
+}
+
+/* Takes every recycled version; the caller owns the list (linked by older). */
+static struct snapshot *recycled_take_all(void)
+{
+    /* Acquire: pairs with the release in version_recycle. */
+    struct snapshot *list =
+        atomic_exchange_explicit(&recycled_versions, NULL, memory_order_acquire);
+    unsigned n = 0;
+    for (struct snapshot *s = list; s != NULL; s = s->older)
+        n++;
+    atomic_fetch_sub_explicit(&recycled_count, n, memory_order_relaxed);
+    return list;
+}
+
 static void version_free_deferred(epoch_entry *entry)
 {
-    struct snapshot *s = (struct snapshot *)((char *)entry - offsetof(struct snapshot, retire));
-    memory_free(s, sizeof(*s), MEMORY_DATA);
+    version_recycle((struct snapshot *)((char *)entry - offsetof(struct snapshot, retire)));
+}
+
+/* Under the writer lock: a version root for the next write, recycled if one
+ * is there (the common case), else allocated; NULL when out of memory. */
+static struct snapshot *version_take(struct snapshot_store *store)
+{
+    if (store->version_spare == NULL)
+        store->version_spare = recycled_take_all();
+    struct snapshot *s = store->version_spare;
+    if (s == NULL)
+        return version_new();
+    store->version_spare = s->older;
+    s->older = NULL;
+    s->waiting = NULL;
+    return s;
+}
+
+void snapshot_free_cached_versions(struct snapshot *list)
+{
+    while (list != NULL) {
+        struct snapshot *s = list;
+        list = s->older;
+        memory_free(s, sizeof(*s), MEMORY_DATA);
+    }
+}
+
+struct snapshot *snapshot_take_cached_versions(struct snapshot_store *store)
+{
+    struct snapshot *list = store->version_spare;
+    store->version_spare = NULL;
+    if (list == NULL)
+        return recycled_take_all();
+    struct snapshot *last = list;
+    while (last->older != NULL)
+        last = last->older;
+    last->older = recycled_take_all();
+    return list;
 }
 
 /* A dead version's root may still be under a reader's compare-and-swap in
@@ -59,6 +134,7 @@ bool snapshot_store_init(struct snapshot_store *store)
         return false;
     atomic_init(&empty->refs, 1);
     store->retained_newest = NULL;
+    store->version_spare = NULL;
     atomic_init(&store->live_versions, 1);
     atomic_init(&store->open_sessions, 0);
     atomic_init(&store->height_hint, 0);
@@ -101,8 +177,14 @@ void snapshot_copy(const struct snapshot *s, size_t start, size_t n, FWPM_SESSIO
         size_t take = SNAPSHOT_FANOUT - offset;
         if (take > n)
             take = n;
-        /* Sessions begin with their FWPM_SESSION0 view: copy pointers as they are. */
-        memcpy(dst, &leaf->slot[offset], take * sizeof(*dst));
+        /* Sessions begin with their FWPM_SESSION0 view: copy pointers as they
+         * are; a few by hand (a libc memcpy call costs more than the copy). */
+        if (take <= SMALL_COPY) {
+            for (size_t i = 0; i < take; i++)
+                dst[i] = leaf->slot[offset + i];
+        } else {
+            memcpy(dst, &leaf->slot[offset], take * sizeof(*dst));
+        }
         dst += take;
         start += take;
         n -= take;
@@ -366,15 +448,14 @@ bool snapshot_edit_prepare(struct snapshot_store *store, struct snapshot_edit *e
     e->handoff = (struct epoch_batch){NULL, NULL, 0};
     e->dropped = NULL;
     e->unused = NULL;
-    e->placed_count = 0;
     e->pool_size = 0;
-    e->next = version_new();
+    e->next = NULL; /* taken in begin, under the lock: usually a recycled one */
     /* Estimates (checked in begin): a tree one level taller than now, minus
      * the spares the writer lock's holder will have. */
     unsigned height = atomic_load_explicit(&store->height_hint, memory_order_relaxed);
     unsigned spares = atomic_load_explicit(&store->spare_hint, memory_order_relaxed);
     unsigned need = chunks_needed(height + 1u, adding);
-    if (e->next == NULL || !pool_fill(e, need > spares ? need - spares : 0)) {
+    if (!pool_fill(e, need > spares ? need - spares : 0)) {
         snapshot_edit_finish(e);
         return false;
     }
@@ -383,21 +464,35 @@ bool snapshot_edit_prepare(struct snapshot_store *store, struct snapshot_edit *e
 
 bool snapshot_edit_begin(struct snapshot_edit *e)
 {
-    struct snapshot_store *store = e->store;
-    struct snapshot *base = atomic_load_explicit(&store->current, memory_order_relaxed);
-    unsigned need = chunks_needed(base->height, e->adding);
-    while (e->pool_size < need && store->spare != NULL)
-        e->pool[e->pool_size++] = spare_take(store);
-    if (!pool_fill(e, need)) /* the estimate was short: allocate, rarely */
+    struct snapshot *n = e->next = version_take(e->store);
+    if (n == NULL)
         return false;
+    struct snapshot *base = atomic_load_explicit(&e->store->current, memory_order_relaxed);
     e->base = base;
-    struct snapshot *n = e->next;
     atomic_init(&n->refs, 1);
     n->version = base->version + 1;
     n->count = base->count;
     n->height = base->height;
     n->top = base->top;
     return true;
+}
+
+/* Moves chunks from donor's pool into e's until e has need. */
+static void pool_take_from(struct snapshot_edit *e, struct snapshot_edit *donor, unsigned need)
+{
+    while (e->pool_size < need && donor->pool_size > 0)
+        e->pool[e->pool_size++] = donor->pool[--donor->pool_size];
+}
+
+bool snapshot_edit_reserve(struct snapshot_edit *e, struct snapshot_edit *donor, bool adding)
+{
+    struct snapshot_store *store = e->store;
+    unsigned need = chunks_needed(e->next->height, adding);
+    if (donor != e)
+        pool_take_from(e, donor, need);
+    while (e->pool_size < need && store->spare != NULL)
+        e->pool[e->pool_size++] = spare_take(store);
+    return pool_fill(e, need); /* the estimates were short: allocate, rarely */
 }
 
 /* Retire batches hold this many objects before they are handed on. */
@@ -445,7 +540,7 @@ void snapshot_edit_finish(struct snapshot_edit *e)
     while (e->pool_size > 0)
         chunk_free(e->pool[--e->pool_size]);
     if (e->next != NULL)
-        memory_free(e->next, sizeof(*e->next), MEMORY_DATA); /* never published */
+        version_recycle(e->next); /* begun, never published: nobody saw it */
     garbage_free_list(e->unused);
     epoch_retire_batch(&e->handoff);
 }
@@ -475,13 +570,6 @@ void snapshot_free_spares(struct chunk *list)
     }
 }
 
-static void place(struct snapshot_edit *e, struct session *s, size_t position)
-{
-    e->placed[e->placed_count] = s;
-    e->placed_at[e->placed_count] = position;
-    e->placed_count++;
-}
-
 void snapshot_edit_append(struct snapshot_edit *e, struct session *s)
 {
     struct snapshot *n = e->next;
@@ -497,7 +585,7 @@ void snapshot_edit_append(struct snapshot_edit *e, struct session *s)
     s->garbage.birth = n->version;
     s->garbage.kind = GARBAGE_SESSION;
     tree_store(e, n->count, s);
-    place(e, s, n->count);
+    s->slot = (uint32_t)n->count;
     n->count++;
 }
 
@@ -509,7 +597,7 @@ void snapshot_edit_remove(struct snapshot_edit *e, struct session *s)
     tree_pop(e);
     if (moved != NULL) {
         tree_store(e, position, moved);
-        place(e, moved, position);
+        moved->slot = (uint32_t)position;
     }
     drop(e, &s->garbage);
 }
@@ -518,8 +606,6 @@ void snapshot_edit_publish(struct snapshot_edit *e)
 {
     struct snapshot_store *store = e->store;
     struct snapshot *base = e->base, *next = e->next;
-    for (unsigned i = 0; i < e->placed_count; i++)
-        e->placed[i]->slot = e->placed_at[i];
 
     /* The instant of the change. Release: the new tree is complete before any
      * reader can load the pointer. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * snapshot.h - immutable versions of the set of open sessions.
  *
@@ -62,6 +63,7 @@ struct snapshot {
 struct snapshot_store {
     _Atomic(struct snapshot *) current;
     struct snapshot *retained_newest; /* writer-owned */
+    struct snapshot *version_spare;   /* recycled roots for the next writes; writer-owned */
     _Atomic uint64_t live_versions;   /* current + retained, for statistics */
     _Atomic unsigned height_hint;     /* height of the current version */
     /* Chunks no version uses any more, kept for the next writes so that the
@@ -85,9 +87,6 @@ struct snapshot_edit {
     struct garbage *dropped;    /* objects of base that next no longer has */
     struct garbage *unused;     /* dropped objects no version needs: to free */
     struct epoch_batch handoff; /* a full retire batch, handed on in finish */
-    struct session *placed[2];  /* sessions whose position changes */
-    size_t placed_at[2];
-    unsigned placed_count;
 };
 
 /* Sets up an empty set; false when out of memory. */
@@ -125,24 +124,39 @@ void snapshot_copy(const struct snapshot *s, size_t start, size_t n, FWPM_SESSIO
 /* The writer (under the writer lock) -------------------------------------- */
 
 /* A write goes: prepare (no lock: allocates what it will likely need),
- * begin (under the writer lock: checks against the current version), append
- * or remove, publish, then finish (no lock again: frees what the write
- * dropped and what it did not use). Only the middle holds the lock, and none
- * of it allocates or frees in the common case. finish is called whatever
- * happened, once prepare has been. */
+ * begin (under the writer lock: bases the edit on the current version), then
+ * for each change reserve and append or remove, then publish, then finish
+ * (no lock again: frees what the writes dropped and what they did not use).
+ * Only the middle holds the lock, and none of it allocates or frees in the
+ * common case. finish is called whatever happened, once prepare has been.
+ *
+ * One edit may carry several changes (a batch of combined writers): each
+ * change is reserved first, with the chunks that another prepared edit (its
+ * writer's) brought; a change whose reserve fails is left out and nothing
+ * else is affected. Positions (session->slot) change as the edit goes: an
+ * edit that has begun is always published. */
 
 /* Starts a write that will add (adding == true) or remove one session.
  * false when out of memory (finish has been done). */
 bool snapshot_edit_prepare(struct snapshot_store *store, struct snapshot_edit *e, bool adding);
 
-/* Under the writer lock: bases the edit on the current version. false when
- * out of memory for a taller tree: nothing changed. */
+/* Under the writer lock: bases the edit on the current version, in a
+ * recycled version root (allocated if none is left). false when out of
+ * memory: nothing changed (finish still has to be called). */
 bool snapshot_edit_begin(struct snapshot_edit *e);
 
-/* Adds s at the end. Cannot fail. */
+/* Under the writer lock, after begin: makes sure e holds the chunks one more
+ * append (adding) or remove needs, taking them from donor's pool first (a
+ * prepared edit that will not be published; may be e), then from the spares,
+ * then allocating. false when out of memory: then that change must be left
+ * out (e is still valid). */
+bool snapshot_edit_reserve(struct snapshot_edit *e, struct snapshot_edit *donor, bool adding);
+
+/* Adds s at the end (after a successful reserve). Cannot fail. */
 void snapshot_edit_append(struct snapshot_edit *e, struct session *s);
 
-/* Removes s (moving the last session into its position). Cannot fail. */
+/* Removes s, moving the last session into its position (after a successful
+ * reserve). Cannot fail. */
 void snapshot_edit_remove(struct snapshot_edit *e, struct session *s);
 
 /* Under the writer lock: makes the edit's version current, the instant of
@@ -161,6 +175,13 @@ struct snapshot *snapshot_reclaim(struct snapshot_store *store);
 
 /* Under the writer lock: takes the spare chunks, for snapshot_free_spares. */
 struct chunk *snapshot_take_spares(struct snapshot_store *store);
+
+/* Under the writer lock: takes the recycled version roots, for
+ * snapshot_free_cached_versions. */
+struct snapshot *snapshot_take_cached_versions(struct snapshot_store *store);
+
+/* Frees roots taken with snapshot_take_cached_versions. No lock. */
+void snapshot_free_cached_versions(struct snapshot *list);
 
 /* Frees chunks taken with snapshot_take_spares. No lock. */
 void snapshot_free_spares(struct chunk *list);

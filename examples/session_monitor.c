@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * session_monitor.c - fwpm's example: several threads open named sessions
  * while a monitor thread lists all sessions page by page as a table, the way

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fwpm_winerror.h - the error codes fwpm returns, with Windows' names and values:
  * the ERROR_*, RPC_S_* and EPT_S_* codes it uses (winerror.h) and the complete

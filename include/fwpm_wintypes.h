@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fwpm_wintypes.h - the Windows base names that fwpm's API and its clients
  * use, for Linux.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fwpmtypes.h - Windows Filtering Platform management types (FWPM_*), with
  * the field order and widths of the Windows SDK header of the same name.

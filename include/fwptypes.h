@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fwptypes.h - Windows Filtering Platform value types (FWP_*), as in the
  * Windows SDK header of the same name. Only the types that the session API

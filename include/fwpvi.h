@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fwpvi.h - version-independent names for the versioned WFP API, as in the
  * Windows SDK: FwpmSessionEnum means FwpmSessionEnum0, and so on.

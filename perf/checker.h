@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * checker.h - the invariants fwpm-stress checks, as pure logic.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # common.sh - shared by perf/stat and perf/profile (sourced, not run).
 #
 # Finds or builds fwpm-stress in a profiling build (RelWithDebInfo, frame

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * latency.c - log-bucketed histograms (see latency.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * latency.h - per-thread latency histograms for the API calls.
  *

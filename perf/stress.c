@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stress.c - fwpm-stress: a multithreaded workload on the in-process engine,
  * with the invariants of checker.h checked online.

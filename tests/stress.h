@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stress.h - a small harness for the plain-executable concurrency tests
  * (Criterion's runner does not survive ThreadSanitizer, so these have their

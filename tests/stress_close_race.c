@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stress_close_race.c - closing and destroying handles while other threads
  * use them never crashes and never gives a wrong answer (SPEC §3): every call

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stress_reclaim_race.c - fwpm_reclaim() while other threads open, page,
  * free, destroy and close: it must neither deadlock nor free anything in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stress_shared_cursor.c - one enumeration handle paged by several threads
  * at once delivers every entry of its snapshot exactly once (SPEC §3), while

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stress_snapshot_atomic.c - snapshots are single instants (SPEC §3), under
  * real contention.
@@ -9,6 +10,10 @@
  * the standing population appears exactly once each; no entry twice; and a
  * reader's later snapshot never shows an older generation than its earlier
  * one. A snapshot stitched from different instants breaks these.
+ *
+ * Usage: stress_snapshot_atomic [writers] (default 3, at most 64). With many
+ * writers on few cores their opens and closes are combined into batches that
+ * publish one version each: every batch must still be one instant.
  */
 #include "stress.h"
 
@@ -17,13 +22,14 @@
 #include <string.h>
 #include <wchar.h>
 
-#define WRITERS 3u
+#define MAX_WRITERS 64u
 #define READERS 3u
 #define POPULATION 2000u
 
-static unsigned churns = 20000;      /* per writer */
+static unsigned writers = 3;
+static unsigned churns = 60000;      /* over all writers */
 static unsigned min_snapshots = 200; /* per reader */
-static _Atomic unsigned writers_running = WRITERS;
+static _Atomic unsigned writers_running;
 static _Atomic uint64_t snapshots_checked;
 static HANDLE reader_engine[READERS];
 
@@ -58,15 +64,15 @@ static wchar_t parse(const wchar_t *name, unsigned *a, unsigned *b)
 }
 
 struct observation {
-    unsigned generations[WRITERS][3];
-    unsigned generation_count[WRITERS];
+    unsigned generations[MAX_WRITERS][3];
+    unsigned generation_count[MAX_WRITERS];
     unsigned char population_seen[POPULATION];
     unsigned readers_seen;
 };
 
-static void check_snapshot(const struct observation *o, unsigned lowest_before[WRITERS])
+static void check_snapshot(const struct observation *o, unsigned lowest_before[MAX_WRITERS])
 {
-    for (unsigned w = 0; w < WRITERS; w++) {
+    for (unsigned w = 0; w < writers; w++) {
         unsigned n = o->generation_count[w];
         if (n == 0) {
             /* Allowed only after the writer has finished its chain. */
@@ -93,7 +99,7 @@ static void check_snapshot(const struct observation *o, unsigned lowest_before[W
 static void reader(unsigned r, uint64_t *rng)
 {
     HANDLE engine = reader_engine[r];
-    unsigned lowest[WRITERS] = {0};
+    unsigned lowest[MAX_WRITERS] = {0};
     struct observation *o = malloc(sizeof(*o));
     unsigned taken = 0;
     while (atomic_load_explicit(&writers_running, memory_order_acquire) > 0 ||
@@ -116,10 +122,10 @@ static void reader(unsigned r, uint64_t *rng)
                 unsigned a, b;
                 switch (parse(entries[i]->displayData.name, &a, &b)) {
                 case L'w':
-                    if (a < WRITERS && o->generation_count[a] < 3)
+                    if (a < writers && o->generation_count[a] < 3)
                         o->generations[a][o->generation_count[a]++] = b;
                     else
-                        STRESS_CHECK(a < WRITERS, "bad writer %u", a);
+                        STRESS_CHECK(a < writers, "bad writer %u", a);
                     break;
                 case L'p':
                     if (a < POPULATION && o->population_seen[a] < 255)
@@ -148,15 +154,22 @@ static void worker(unsigned index, void *arg)
 {
     (void)arg;
     uint64_t rng = 0x1234 + index;
-    if (index < WRITERS)
+    if (index < writers)
         writer(index);
     else
-        reader(index - WRITERS, &rng);
+        reader(index - writers, &rng);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    churns = stress_scaled(churns);
+    if (argc > 1)
+        writers = (unsigned)strtoul(argv[1], NULL, 10);
+    if (writers == 0 || writers > MAX_WRITERS) {
+        fprintf(stderr, "writers: 1 to %u\n", MAX_WRITERS);
+        return 2;
+    }
+    atomic_init(&writers_running, writers);
+    churns = stress_scaled(churns) / writers;
     min_snapshots = stress_scaled(min_snapshots);
     UINT64 baseline = stress_baseline();
 
@@ -172,7 +185,7 @@ int main(void)
         reader_engine[r] = stress_open(name);
     }
 
-    stress_run(WRITERS + READERS, worker, NULL);
+    stress_run(writers + READERS, worker, NULL);
 
     for (unsigned r = 0; r < READERS; r++)
         FwpmEngineClose0(reader_engine[r]);
@@ -181,7 +194,7 @@ int main(void)
     free(population);
     stress_expect_baseline(baseline);
     uint64_t checked = atomic_load_explicit(&snapshots_checked, memory_order_relaxed);
-    printf("%u writers x %u churns, %llu snapshots of >= %u sessions checked\n", WRITERS, churns,
+    printf("%u writers x %u churns, %llu snapshots of >= %u sessions checked\n", writers, churns,
            (unsigned long long)checked, POPULATION);
     return stress_report("stress_snapshot_atomic", (unsigned)checked);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * support.c - helpers shared by the Criterion suites.
  */

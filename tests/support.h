@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * support.h - small helpers shared by the Criterion suites.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_enumerate.c - SPEC §2 "Enumerating": handles, pages, both paging
  * idioms, snapshots, returned arrays, and the enumeration errors.

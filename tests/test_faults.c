@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_faults.c - out of memory at any step (SPEC §2): for each API call,
  * make the 1st, 2nd, ... library allocation fail until the call succeeds.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_handles.c - SPEC §2 error table for handles: NULL, garbage, closed,
  * destroyed and reused handle values get ERROR_INVALID_HANDLE, never a crash;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_invalid_handle_value.c - INVALID_HANDLE_VALUE, the "no handle yet"
  * value of Windows client code (SPEC §2 error table, §5 "Windows base

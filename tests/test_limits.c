@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_limits.c - the engine at its limits (SPEC §2): running out of address
  * space and filling the handle table end in a clean ERROR_NOT_ENOUGH_MEMORY

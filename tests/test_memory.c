@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_memory.c - SPEC §3 memory: everything returns to its baseline once
  * sessions are closed and arrays freed; a closed session's memory lives

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_no_host_malloc.c - the library allocates only through jemalloc's own
  * API, never through the host's malloc. This executable interposes malloc,

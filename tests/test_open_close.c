@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_open_close.c - SPEC §2 "Opening a session" and "Closing": every rule
  * and every error of FwpmEngineOpen0 and FwpmEngineClose0.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_page_takes_no_lock.c - FwpmSessionEnum0 takes no lock (SPEC §3), even
  * while a writer churns and while handles are destroyed under the pagers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check.c - fwpm-bench-check: runs the same SPEC §2 contract checks against
  * every engine in the bench (fwpm and each peer, through struct fwpm_impl), so

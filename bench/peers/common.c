@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * common.c - the parts every peer engine shares (see common.h): accounting,
  * validation and session records, the handle table, snapshots, enumeration

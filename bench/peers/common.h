@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * common.h - what the peer engines (mutex, rwlock, urcu, snapcache) share, so that
  * each peer file holds only its own synchronisation design: byte accounting,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fwpm.c - fwpm itself in the bench's table of engines: the public API
  * functions as they are, plus fwpm_memory_stats/fwpm_reclaim for the memory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * impl.h - one engine design behind the six session functions of SPEC §2, as a
  * table of function pointers, so that fwpm and its peers (mutex, rwlock, urcu,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * locked.c - the lock-around-everything engine shared by the mutex and rwlock
  * peers (see locked.h). This is the straightforward port: a snapshot copies

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * locked.h - the engine behind the mutex and rwlock peers: a dense array of
  * session pointers (swap-remove on close) plus a chained hash index on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mutex.c - the `mutex` peer: the straightforward port. One global pthread
  * mutex around everything; a snapshot copies the session array under it, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rcu.c - liburcu (memb flavour) for the peers with lock-free pages; see rcu.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rcu.h - what the peers with lock-free pages (urcu, snapcache) share:
  * liburcu's memb flavour with lazy per-thread registration, and the

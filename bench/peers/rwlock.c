@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rwlock.c - the `rwlock` peer: one pthread rwlock. Snapshots and pages are
  * readers and run in parallel; open, close and destroy are writers. The lock

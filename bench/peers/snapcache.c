@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * snapcache.c - the `snapcache` peer: the "previous design" issue 6 measures
- * fwpm against. An immutable snapshot vector, cached and shared by every
- * handle while nothing changes, rebuilt after every change:
+ * snapcache.c - the `snapcache` peer: the cached-vector design, fwpm's
+ * previous one, which the persistent vector is measured against. An immutable
+ * snapshot vector, cached and shared by every handle while nothing changes,
+ * rebuilt after every change:
  *
  *  - writers (open, close) take one global mutex and change the locked
  *    engine's structures in O(1): the dense session array (swap-remove) and
@@ -9,7 +11,7 @@
  *  - the first handle creation after a change rebuilds the vector: an O(n)
  *    memcpy of the dense array, UNDER THE WRITERS' MUTEX, so that each change
  *    after a snapshot holds opens and closes for O(sessions) - exactly what
- *    issue 6 criticizes (and what SPEC §3 rules out). Handle creation on an
+ *    the persistent vector removed (and what contract §4.5 rules out). Handle creation on an
  *    unchanged table is O(1): one reference on the cached vector;
  *  - one reference pins a whole vector (handles and page arrays), never one
  *    per entry: versions form a chain in which each version pins the next

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * urcu.c - the `urcu` peer: sessions in liburcu's lock-free resizable hash
  * table (cds_lfht, memb flavour). Opens and closes are lock-free; a snapshot

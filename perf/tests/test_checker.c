@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_checker.c - the stress checker against hand-made histories.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fwpm_fuzz.c - the fuzz target: decodes its input into a sequence of API
  * calls, keeps a model of the engine (sessions, enumeration handles with

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """make_corpus.py - writes the seed corpus of fwpm-fuzz (tests/fuzz/corpus).
 
 Each seed is a short program in the input format that fwpm_fuzz.c decodes;

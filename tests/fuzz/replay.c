@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * replay.c - runs corpus files through the fuzz target without libFuzzer:
  * the fuzz_replay regression test. Each file runs in a child process, so a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_fwpm_linux.c - <fwpm_linux.h> (fwpm's Linux additions) on its own,
  * built as C99, C11 and C17 with -Wall -Wextra -pedantic -Werror. Calls

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_fwpm_linux.cpp - <fwpm_linux.h> on its own, compiled as C++11 and
  * C++17 with -Wall -Wextra -pedantic -Werror. Calls nothing, so it needs no

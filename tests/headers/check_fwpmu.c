@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_fwpmu.c - <fwpmu.h> on its own is a complete client header: this file
  * includes nothing else and is built as C99, C11 and C17 with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_fwpmu.cpp - <fwpmu.h> on its own, compiled as C++11 and C++17 with
  * -Wall -Wextra -pedantic -Werror: the C API must be usable from C++

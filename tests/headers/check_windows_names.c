@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_windows_names.c - the Windows base names <fwpmu.h> supplies for client
  * code (SPEC §5 "Windows base names"): each one compiles and has the SDK's

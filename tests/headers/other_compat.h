@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * other_compat.h - a stand-in for another project's Windows compatibility
  * header, included before <fwpmu.h> by check_windows_names.c when

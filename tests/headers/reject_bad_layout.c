@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * reject_bad_layout.c - compiled (never run) by ctest with one of
  * FWPM_BAD_GUID or FWPM_BAD_DWORD: a compatibility header whose GUID or

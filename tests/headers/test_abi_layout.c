@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_abi_layout.c - pins the public headers' ABI at compile time: sizes and
  * field offsets of the WFP structs (the SDK's layout on x86-64), base-type

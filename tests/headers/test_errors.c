@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_errors.c - fwpm_error_name() and fwpm_strerror() (core/errors.c):
  * every code of fwpm_winerror.h has its Windows name and a one-line message

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Installs the build into a scratch prefix and builds clients against it the
 # ways hosts do, each of which runs and must pass:
 #   - client.c with `pkg-config --cflags --libs fwpm` and with CMake's

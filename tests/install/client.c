@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A client of an installed fwpm: <fwpmu.h> alone, one session opened and closed. */
 #include <fwpmu.h>
 

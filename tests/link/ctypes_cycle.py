@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """A session cycle from Python ctypes, the way a language binding loads fwpm:
 ctypes.CDLL (plain dlopen) with no environment settings, then open, create
 an enumeration handle, page, free, destroy, close. Prints which allocator

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* cycle.c - see cycle.h. */
 #include "cycle.h"
 

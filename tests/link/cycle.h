@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cycle.h - one session cycle through a table of the six API functions, so
  * that programs which dlsym() them and programs linked against fwpm run the

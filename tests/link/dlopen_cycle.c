@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dlopen_cycle.c - libfwpm.so as a plugin host or language binding loads it:
  * plain dlopen() in a process that links neither fwpm nor jemalloc, with no

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The shipped libraries define only Fwpm* and fwpm_* (and FWPM_*) global names.
 # No linker-generated name is allowed either: the version script leaves none in
 # libfwpm.so's dynamic table, and objcopy localizes all of them in libfwpm.a.

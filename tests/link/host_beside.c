@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_beside.c - a program linked against fwpm (static or shared) and a host
  * shared library that defines memory_alloc, handles_lookup and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_checks.h - what every host program checks besides its own names: a
  * session cycle works, the program's malloc is still glibc's, and fwpm is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_malloc.h - is the program's malloc still glibc's?
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_names.h - a host's own functions that happen to carry names fwpm uses
  * internally. Linked beside fwpm, each must still be the host's own: fwpm's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* host_names_lib.c - a host's shared library with fwpm's internal names: see
  * host_names.h. Default visibility: its calls go through the PLT, so they
  * would bind into fwpm if fwpm exported these names. */

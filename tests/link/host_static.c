@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_static.c - a host linked against libfwpm.a that defines its own
  * memory_alloc, handles_lookup and snapshot_acquire (names fwpm uses inside):

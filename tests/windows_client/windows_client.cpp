@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * windows_client.cpp - session-management client code in the style of real
  * Windows WFP clients, built as C++17 with -Wall -Wextra -Werror -pedantic

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_combined_batch.c - writers that queue up behind the writer lock are
+ * applied as one batch: one publication for all of them, each with its own
+ * result (duplicate keys and racing closes decided exactly once).
+ *
+ * One thread holds the writer lock (a test hook) while the writers start,
+ * waits until all their requests are posted (it watches the pending count:
+ * no sleeps), lets the lock go, and the test checks what the batch did.
+ */
+#include "engine.h"
+#include "stress.h"
+
+#include <sched.h>
+#include <stdio.h>
+
+#define BASE 8u         /* sessions open before the batch */
+#define FRESH 24u       /* opens with generated keys */
+#define SAME_KEY 4u     /* opens of one explicit key: one wins */
+#define EXTRA_CLOSES 2u /* more closes of base[0]: they lose */
+#define WRITERS (FRESH + SAME_KEY + BASE + EXTRA_CLOSES)
+
+static HANDLE base[BASE];
+static DWORD status_of[WRITERS];
+static HANDLE opened[WRITERS];
+static const GUID same_key = {0xBA7C0001, 2, 0x4000, {0x80, 9, 8, 7, 6, 5, 4, 3}};
+
+static _Atomic bool held;
+
+static void writer(unsigned i)
+{
+    while (!atomic_load_explicit(&held, memory_order_acquire))
+        sched_yield(); /* the holder is taking the writer lock */
+    if (i < FRESH) {
+        status_of[i] = FwpmEngineOpen0(NULL, RPC_C_AUTHN_WINNT, NULL, NULL, &opened[i]);
+    } else if (i < FRESH + SAME_KEY) {
+        FWPM_SESSION0 want = {.sessionKey = same_key};
+        status_of[i] = FwpmEngineOpen0(NULL, RPC_C_AUTHN_WINNT, NULL, &want, &opened[i]);
+    } else if (i < FRESH + SAME_KEY + BASE) {
+        status_of[i] = FwpmEngineClose0(base[i - FRESH - SAME_KEY]);
+    } else {
+        status_of[i] = FwpmEngineClose0(base[0]);
+    }
+}
+
+/* Takes the writer lock, lets the writers go, and releases the lock once
+ * they have all posted. */
+static void holder(uint64_t *version_before)
+{
+    engine_hold_writers_for_test();
+    atomic_store_explicit(&held, true, memory_order_release);
+    while (engine_pending_writes_for_test() < WRITERS)
+        sched_yield(); /* the writers are posting */
+    *version_before = engine_version_for_test();
+    engine_release_writers_for_test();
+}
+
+static void worker(unsigned i, void *arg)
+{
+    if (i < WRITERS)
+        writer(i);
+    else
+        holder(arg);
+}
+
+int main(void)
+{
+    UINT64 baseline = stress_baseline();
+    for (unsigned i = 0; i < BASE; i++)
+        base[i] = stress_open(L"base");
+
+    uint64_t version_before = 0;
+    stress_run(WRITERS + 1, worker, &version_before);
+    uint64_t version_after = engine_version_for_test();
+    STRESS_CHECK(version_after == version_before + 1,
+                 "%u queued writes published %llu versions, not one", WRITERS,
+                 (unsigned long long)(version_after - version_before));
+
+    unsigned fresh_ok = 0, same_ok = 0, same_dup = 0, close_ok = 0, close_invalid = 0;
+    for (unsigned i = 0; i < WRITERS; i++) {
+        DWORD s = status_of[i];
+        if (i < FRESH)
+            fresh_ok += s == ERROR_SUCCESS;
+        else if (i < FRESH + SAME_KEY)
+            same_ok += s == ERROR_SUCCESS, same_dup += s == FWP_E_ALREADY_EXISTS;
+        else
+            close_ok += s == ERROR_SUCCESS, close_invalid += s == ERROR_INVALID_HANDLE;
+    }
+    STRESS_CHECK(fresh_ok == FRESH, "%u of %u generated-key opens succeeded", fresh_ok, FRESH);
+    STRESS_CHECK(same_ok == 1 && same_dup == SAME_KEY - 1,
+                 "same key: %u opened, %u duplicates (want 1 and %u)", same_ok, same_dup,
+                 SAME_KEY - 1);
+    STRESS_CHECK(close_ok == BASE && close_invalid == EXTRA_CLOSES,
+                 "closes: %u succeeded, %u invalid (want %u and %u)", close_ok, close_invalid, BASE,
+                 EXTRA_CLOSES);
+
+    FWPM_MEMORY_STATS0 st;
+    fwpm_memory_stats(&st);
+    STRESS_CHECK(st.openSessions == FRESH + 1, "%llu sessions open after the batch, want %u",
+                 (unsigned long long)st.openSessions, FRESH + 1);
+    HANDLE e;
+    DWORD status = FwpmSessionCreateEnumHandle0(opened[0], NULL, &e);
+    STRESS_CHECK(status == ERROR_SUCCESS, "create: %s", fwpm_strerror(status));
+    FWPM_SESSION0 **entries;
+    UINT32 n = 0;
+    status = FwpmSessionEnum0(opened[0], e, INFINITE, &entries, &n);
+    STRESS_CHECK(status == ERROR_SUCCESS && n == FRESH + 1, "the snapshot holds %u, want %u", n,
+                 FRESH + 1);
+    FwpmFreeMemory0((void **)&entries);
+    FwpmSessionDestroyEnumHandle0(opened[0], e);
+
+    for (unsigned i = 0; i < FRESH + SAME_KEY; i++)
+        if (status_of[i] == ERROR_SUCCESS)
+            FwpmEngineClose0(opened[i]);
+    stress_expect_baseline(baseline);
+    return stress_report("test_combined_batch", WRITERS);
+}
