@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * page_arena.c - the range for returned arrays: set-up, counting, dispatch.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * page_arena.h - the address range that arrays returned to clients live in.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * page_arena_classes.c - size classes with lock-free free stacks over the range.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * page_arena_classes.h - the range's own allocator, for when jemalloc does
  * not serve the library.

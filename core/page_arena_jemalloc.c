@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * page_arena_jemalloc.c - extent hooks over the reserved range.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * page_arena_jemalloc.h - a jemalloc arena whose extents come from the range.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * page_arena_range.c - reservation, lock-free carving, commit map.
  */

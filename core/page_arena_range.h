@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * page_arena_range.h - a reserved address range, committed on demand, never
  * unmapped.

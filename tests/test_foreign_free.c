@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_foreign_free.c - SPEC §2 FwpmFreeMemory0: a pointer the API did not
  * return is ignored and *p set to NULL, without reading memory that is not
