@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stress_shared_cursor.c - one enumeration handle paged by several threads
- * at once delivers every entry of its snapshot exactly once (SPEC §3), while
+ * at once delivers every entry of its snapshot exactly once (contract §4.4), while
  * a writer churns the set.
  *
  * Each round, one handle is created; the pagers take pages of random sizes

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * stress_snapshot_atomic.c - snapshots are single instants (SPEC §3), under
+ * stress_snapshot_atomic.c - snapshots are single instants (contract §4.2), under
  * real contention.
  *
  * Each writer keeps a chain: it opens generation g+1 before closing g, so at
