@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * test_enumerate.c - SPEC §2 "Enumerating": handles, pages, both paging
+ * test_enumerate.c - contract §2.3–§2.6: handles, pages, both paging
  * idioms, snapshots, returned arrays, and the enumeration errors.
  */
 #include "support.h"
@@ -53,7 +53,7 @@ struct paging_case {
     size_t sessions;
 };
 
-ParameterizedTestParameters(enumerate, both_idioms)
+ParameterizedTestParameters(enumerate, both_paging_idioms_deliver_each_entry_once)
 {
     static struct paging_case cases[] = {
         {1, 0},      {1, 1},          {1, 250},      {3, 250},     {10, 250},        {100, 250},
@@ -63,7 +63,7 @@ ParameterizedTestParameters(enumerate, both_idioms)
     return cr_make_param_array(struct paging_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
-ParameterizedTest(struct paging_case *c, enumerate, both_idioms)
+ParameterizedTest(struct paging_case *c, enumerate, both_paging_idioms_deliver_each_entry_once)
 {
     /* One more session: the engine handle used to enumerate is itself a session. */
     HANDLE self = open_session();
@@ -217,10 +217,9 @@ Test(enumerate, entries_outlive_handle_and_sessions_until_freed)
     FwpmFreeMemory0((void **)&entries);
 }
 
-Test(enumerate, errors)
+Test(enumerate, template_with_reserved_set_gives_reserved)
 {
     HANDLE self = open_session();
-    HANDLE other = open_session();
     HANDLE e;
     FWPM_SESSION_ENUM_TEMPLATE0 t = {.reserved = 0};
     cr_assert_eq(FwpmSessionCreateEnumHandle0(self, &t, &e), ERROR_SUCCESS);
@@ -228,11 +227,47 @@ Test(enumerate, errors)
     HANDLE e2 = NULL;
     cr_assert_eq(FwpmSessionCreateEnumHandle0(self, &t, &e2), FWP_E_RESERVED);
     cr_assert_null(e2);
-    cr_assert_eq(FwpmSessionCreateEnumHandle0(self, NULL, NULL), FWP_E_NULL_POINTER);
-    cr_assert_eq(FwpmSessionCreateEnumHandle0(NULL, NULL, &e2), ERROR_INVALID_HANDLE);
-    cr_assert_eq(FwpmSessionCreateEnumHandle0(e, NULL, &e2), ERROR_INVALID_HANDLE,
-                 "an enumeration handle is not an engine handle");
+    cr_assert_eq(FwpmSessionDestroyEnumHandle0(self, e), ERROR_SUCCESS);
+    close_session(self);
+}
 
+Test(enumerate, null_out_pointers_give_null_pointer)
+{
+    HANDLE self = open_session();
+    HANDLE e;
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(self, NULL, NULL), FWP_E_NULL_POINTER);
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(self, NULL, &e), ERROR_SUCCESS);
+    FWPM_SESSION0 **entries;
+    UINT32 n;
+    cr_assert_eq(FwpmSessionEnum0(self, e, 1, NULL, &n), FWP_E_NULL_POINTER);
+    cr_assert_eq(FwpmSessionEnum0(self, e, 1, &entries, NULL), FWP_E_NULL_POINTER);
+    cr_assert_eq(FwpmSessionDestroyEnumHandle0(self, e), ERROR_SUCCESS);
+    close_session(self);
+}
+
+Test(enumerate, handle_of_another_session_gives_wrong_session)
+{
+    HANDLE self = open_session();
+    HANDLE other = open_session();
+    HANDLE e;
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(self, NULL, &e), ERROR_SUCCESS);
+    FWPM_SESSION0 **entries;
+    UINT32 n;
+    cr_assert_eq(FwpmSessionEnum0(other, e, 1, &entries, &n), FWP_E_WRONG_SESSION);
+    cr_assert_eq(FwpmSessionDestroyEnumHandle0(other, e), FWP_E_WRONG_SESSION);
+    /* The handle is still its own session's. */
+    cr_assert_eq(FwpmSessionDestroyEnumHandle0(self, e), ERROR_SUCCESS);
+    close_session(other);
+    close_session(self);
+}
+
+Test(enumerate, failed_calls_move_no_cursor)
+{
+    HANDLE self = open_session();
+    HANDLE other = open_session();
+    HANDLE e;
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(self, NULL, &e), ERROR_SUCCESS);
+    /* One failure of each kind a page or a destroy can give... */
     FWPM_SESSION0 **entries;
     UINT32 n;
     cr_assert_eq(FwpmSessionEnum0(self, e, 1, NULL, &n), FWP_E_NULL_POINTER);
@@ -247,15 +282,15 @@ Test(enumerate, errors)
     cr_assert_eq(FwpmSessionDestroyEnumHandle0(other, e), FWP_E_WRONG_SESSION);
     cr_assert_eq(FwpmSessionDestroyEnumHandle0(NULL, e), ERROR_INVALID_HANDLE);
     cr_assert_eq(FwpmSessionDestroyEnumHandle0(self, NULL), ERROR_INVALID_HANDLE);
+    HANDLE e2;
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(e, NULL, &e2), ERROR_INVALID_HANDLE,
+                 "an enumeration handle is not an engine handle");
 
-    /* None of the failures moved the cursor. */
+    /* ... and the first page still starts at the beginning. */
     cr_assert_eq(FwpmSessionEnum0(self, e, INFINITE, &entries, &n), ERROR_SUCCESS);
     cr_assert_eq(n, 2);
     FwpmFreeMemory0((void **)&entries);
-
     cr_assert_eq(FwpmSessionDestroyEnumHandle0(self, e), ERROR_SUCCESS);
-    cr_assert_eq(FwpmSessionDestroyEnumHandle0(self, e), ERROR_INVALID_HANDLE, "destroyed twice");
-    cr_assert_eq(FwpmSessionEnum0(self, e, 1, &entries, &n), ERROR_INVALID_HANDLE);
     close_session(other);
     close_session(self);
 }
