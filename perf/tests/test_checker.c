@@ -212,159 +212,58 @@ struct history_case {
  * it returned. */
 static const uint64_t bounds_lo[WRITERS] = {2, 4, 6}, bounds_hi[WRITERS] = {3, 4, 8};
 
+/* Each row: what, snapshots, their writer states, edits of the last one,
+ * partial, bounded, violations expected, the first description. */
+/* clang-format off */
 static const struct history_case history_cases[] = {
     {"valid: every writer at state 0", 1, {{0, 0, 0}}, {{KEEP}}, false, false, 0, NULL},
     {"valid: writers at states 1, 2, 3", 1, {{1, 2, 3}}, {{KEEP}}, false, false, 0, NULL},
     {"valid: a generation past a million", 1, {{7, 8, 1000001}}, {{KEEP}}, false, false, 0, NULL},
     {"valid: writers at states 2, 5, 9", 1, {{2, 5, 9}}, {{KEEP}}, false, false, 0, NULL},
-    {"a writer missing", 1, {{2, 4, 6}}, {{REMOVE, 1, 0}}, false, false, 1, "writer 1 missing"},
-    {"a writer with g1 and g3",
-     1,
-     {{2, 4, 6}},
-     {{ADD_WRITER, 0, 3}},
-     false,
-     false,
-     1,
+    {"a writer missing", 1, {{2, 4, 6}}, {{REMOVE, 1, 0}}, false, false, 1,
+     "writer 1 missing"},
+    {"a writer with g1 and g3", 1, {{2, 4, 6}}, {{ADD_WRITER, 0, 3}}, false, false, 1,
      "not consecutive"},
-    {"a writer with three generations",
-     1,
-     {{3, 4, 6}},
-     {{ADD_WRITER, 0, 3}},
-     false,
-     false,
-     1,
+    {"a writer with three generations", 1, {{3, 4, 6}}, {{ADD_WRITER, 0, 3}}, false, false, 1,
      "3 generations"},
-    {"a writer's entry twice",
-     1,
-     {{2, 4, 6}},
-     {{REPEAT, 0, 0}},
-     false,
-     false,
-     1,
+    {"a writer's entry twice", 1, {{2, 4, 6}}, {{REPEAT, 0, 0}}, false, false, 1,
      "w0/g1 delivered twice"},
-    {"two standing sessions missing",
-     1,
-     {{2, 4, 6}},
-     {{REMOVE, 4, 0}, {REMOVE, 4, 0}},
-     false,
-     false,
-     2,
-     "2 standing session(s) missing, the first p1"},
-    {"a standing session twice",
-     1,
-     {{2, 4, 6}},
-     {{REPEAT, 5, 0}},
-     false,
-     false,
-     1,
+    {"two standing sessions missing", 1, {{2, 4, 6}}, {{REMOVE, 4, 0}, {REMOVE, 4, 0}}, false,
+     false, 2, "2 standing session(s) missing, the first p1"},
+    {"a standing session twice", 1, {{2, 4, 6}}, {{REPEAT, 5, 0}}, false, false, 1,
      "p2 delivered twice"},
-    {"an anonymous session fewer",
-     1,
-     {{2, 4, 6}},
-     {{REMOVE, 8, 0}},
-     false,
-     false,
-     1,
+    {"an anonymous session fewer", 1, {{2, 4, 6}}, {{REMOVE, 8, 0}}, false, false, 1,
      "1 anonymous sessions, expected 2"},
-    {"an anonymous session more",
-     1,
-     {{2, 4, 6}},
-     {{ADD_ANONYMOUS, 9, 0}},
-     false,
-     false,
-     1,
+    {"an anonymous session more", 1, {{2, 4, 6}}, {{ADD_ANONYMOUS, 9, 0}}, false, false, 1,
      "3 anonymous sessions"},
-    {"a writer that does not exist",
-     1,
-     {{2, 4, 6}},
-     {{ADD_WRITER, 7, 0}},
-     false,
-     false,
-     1,
+    {"a writer that does not exist", 1, {{2, 4, 6}}, {{ADD_WRITER, 7, 0}}, false, false, 1,
      "only 3 writers"},
-    {"a standing session that does not exist",
-     1,
-     {{2, 4, 6}},
-     {{ADD_STANDING, 9, 0}},
-     false,
-     false,
-     1,
-     "unknown session p9"},
-    {"a malformed entry also counts as missing",
-     1,
-     {{2, 4, 6}},
-     {{NO_USERNAME, 4, 0}},
-     false,
-     false,
-     2,
-     "NULL username"},
-    {"partial: missing entries are fine", 1, {{3, 4, 6}}, {{TRUNCATE, 4, 0}}, true, false, 0, NULL},
-    {"partial: a duplicate is not",
-     1,
-     {{3, 4, 6}},
-     {{TRUNCATE, 4, 0}, {REPEAT, 2, 0}},
-     true,
-     false,
-     1,
-     "delivered twice"},
-    {"partial: a broken chain is not",
-     1,
-     {{3, 4, 6}},
-     {{TRUNCATE, 2, 0}, {ADD_WRITER, 0, 5}},
-     true,
-     false,
-     1,
-     "3 generations"},
-    {"bounded: within the bounds", 1, {{3, 4, 7}}, {{KEEP}}, false, true, 0, NULL},
-    {"bounded: older than what was completed before",
-     1,
-     {{3, 2, 7}},
-     {{KEEP}},
-     false,
-     true,
-     1,
-     "writer 1 at state 2, but it had completed state 4"},
-    {"bounded: newer than what was begun by the return",
-     1,
-     {{3, 4, 9}},
-     {{KEEP}},
-     false,
-     true,
-     1,
-     "writer 2 at state 9, but it had started no later than state 8"},
-    {"monotonic: states only grow",
-     4,
-     {{0, 0, 0}, {1, 0, 2}, {1, 3, 2}, {6, 3, 2}},
-     {{KEEP}},
-     false,
-     false,
-     0,
+    {"a standing session that does not exist", 1, {{2, 4, 6}}, {{ADD_STANDING, 9, 0}}, false,
+     false, 1, "unknown session p9"},
+    {"a malformed entry also counts as missing", 1, {{2, 4, 6}}, {{NO_USERNAME, 4, 0}}, false,
+     false, 2, "NULL username"},
+    {"partial: missing entries are fine", 1, {{3, 4, 6}}, {{TRUNCATE, 4, 0}}, true, false, 0,
      NULL},
-    {"monotonic: a writer goes back",
-     5,
-     {{0, 0, 0}, {1, 0, 2}, {1, 3, 2}, {6, 3, 2}, {6, 2, 2}},
-     {{KEEP}},
-     false,
-     false,
-     1,
+    {"partial: a duplicate is not", 1, {{3, 4, 6}}, {{TRUNCATE, 4, 0}, {REPEAT, 2, 0}}, true,
+     false, 1, "delivered twice"},
+    {"partial: a broken chain is not", 1, {{3, 4, 6}}, {{TRUNCATE, 2, 0}, {ADD_WRITER, 0, 5}},
+     true, false, 1, "3 generations"},
+    {"bounded: within the bounds", 1, {{3, 4, 7}}, {{KEEP}}, false, true, 0, NULL},
+    {"bounded: older than what was completed before", 1, {{3, 2, 7}}, {{KEEP}}, false, true, 1,
+     "writer 1 at state 2, but it had completed state 4"},
+    {"bounded: newer than what was begun by the return", 1, {{3, 4, 9}}, {{KEEP}}, false, true,
+     1, "writer 2 at state 9, but it had started no later than state 8"},
+    {"monotonic: states only grow", 4, {{0, 0, 0}, {1, 0, 2}, {1, 3, 2}, {6, 3, 2}}, {{KEEP}},
+     false, false, 0, NULL},
+    {"monotonic: a writer goes back", 5,
+     {{0, 0, 0}, {1, 0, 2}, {1, 3, 2}, {6, 3, 2}, {6, 2, 2}}, {{KEEP}}, false, false, 1,
      "writer 1 went back from state 3 to 2"},
-    {"shared pagers: two both received one entry",
-     1,
-     {{1, 4, 5}},
-     {{REPEAT, 4, 0}},
-     false,
-     false,
-     1,
-     "delivered twice"},
-    {"shared pagers: the cursor skipped an entry",
-     1,
-     {{1, 4, 5}},
-     {{REMOVE, 6, 0}},
-     false,
-     false,
-     1,
-     "missing, the first p1"},
+    {"shared pagers: two both received one entry", 1, {{1, 4, 5}}, {{REPEAT, 4, 0}}, false,
+     false, 1, "delivered twice"},
+    {"shared pagers: the cursor skipped an entry", 1, {{1, 4, 5}}, {{REMOVE, 6, 0}}, false,
+     false, 1, "missing, the first p1"},
 };
+/* clang-format on */
 
 static void history_edit(struct history *h, const struct edit *e)
 {
@@ -411,8 +310,9 @@ static void check_entries(struct violations *v, FWPM_SESSION0 *const *entries, s
     snapshot_check_destroy(&c);
 }
 
-static void run_history(const struct history_case *t)
+static void run_history(const void *row)
 {
+    const struct history_case *t = row;
     for (uint64_t seed = 0; seed < 4; seed++) { /* the order of a snapshot means nothing */
         static struct history h;
         uint64_t last[WRITERS] = {0};
@@ -461,76 +361,35 @@ struct pages_case {
     const char *needle;
 };
 
+/* Each row: what, the snapshot's writer states and order, the calls
+ * {stream, requested, first, returned, exhausted after}, whether the pages
+ * together are the snapshot, violations expected, the first description. */
+/* clang-format off */
 static const struct pages_case pages_cases[] = {
-    {"valid: a zero request, a page, a short page, then empty ones",
-     {0, 0, 0},
-     0,
-     5,
-     {{0, 0, NO_ARRAY, 0, false},
-      {0, 5, 0, 5, false},
-      {0, INFINITE, 5, REST, true},
-      {0, 10, NO_ARRAY, 0, true},
-      {0, INFINITE, NO_ARRAY, 0, true}},
-     true,
-     0,
-     NULL},
-    {"a page over its request",
-     {0, 0, 0},
-     0,
-     1,
-     {{0, 4, 0, 5, false}},
-     false,
-     1,
-     "page of 5 entries for a request of 4"},
-    {"entries for a request of 0",
-     {0, 0, 0},
-     0,
-     1,
-     {{0, 0, 0, 1, false}},
-     false,
-     1,
-     "request of 0"},
-    {"entries after a short page",
-     {0, 0, 0},
-     0,
-     2,
-     {{0, 8, 0, 3, true}, {0, 8, 3, 2, true}},
-     false,
-     1,
-     "2 entries after a short page"},
-    {"entries with a NULL array",
-     {0, 0, 0},
-     0,
-     1,
-     {{0, 8, NO_ARRAY, 3, true}},
-     false,
-     1,
-     "with a NULL array"},
-    {"an empty page with an array",
-     {0, 0, 0},
-     0,
-     1,
-     {{0, 8, 0, 0, true}},
-     false,
-     1,
-     "empty page with a non-NULL array"},
-    {"shared pagers: three callers' slices of one snapshot",
-     {1, 4, 5},
-     7,
-     6,
-     {{0, 3, 0, 3, false},
-      {1, 1, 3, 1, false},
-      {2, 4, 4, 4, false},
-      {1, 16, 8, REST, true},
-      {0, 2, NO_ARRAY, 0, true},
-      {2, 5, NO_ARRAY, 0, true}},
-     true,
-     0,
-     NULL},
+    {"valid: a zero request, a page, a short page, then empty ones", {0, 0, 0}, 0, 5,
+     {{0, 0, NO_ARRAY, 0, false}, {0, 5, 0, 5, false}, {0, INFINITE, 5, REST, true},
+      {0, 10, NO_ARRAY, 0, true}, {0, INFINITE, NO_ARRAY, 0, true}},
+     true, 0, NULL},
+    {"a page over its request", {0, 0, 0}, 0, 1, {{0, 4, 0, 5, false}},
+     false, 1, "page of 5 entries for a request of 4"},
+    {"entries for a request of 0", {0, 0, 0}, 0, 1, {{0, 0, 0, 1, false}},
+     false, 1, "request of 0"},
+    {"entries after a short page", {0, 0, 0}, 0, 2, {{0, 8, 0, 3, true}, {0, 8, 3, 2, true}},
+     false, 1, "2 entries after a short page"},
+    {"entries with a NULL array", {0, 0, 0}, 0, 1, {{0, 8, NO_ARRAY, 3, true}},
+     false, 1, "with a NULL array"},
+    {"an empty page with an array", {0, 0, 0}, 0, 1, {{0, 8, 0, 0, true}},
+     false, 1, "empty page with a non-NULL array"},
+    {"shared pagers: three callers' slices of one snapshot", {1, 4, 5}, 7, 6,
+     {{0, 3, 0, 3, false}, {1, 1, 3, 1, false}, {2, 4, 4, 4, false},
+      {1, 16, 8, REST, true}, {0, 2, NO_ARRAY, 0, true}, {2, 5, NO_ARRAY, 0, true}},
+     true, 0, NULL},
 };
+/* clang-format on */
 
-static void run_pages(const struct pages_case *t)
+static void run_pages(const void *row)
 {
+    const struct pages_case *t = row;
     static struct history h;
     history_valid(&h, t->states);
     history_shuffle(&h, t->seed);
@@ -701,8 +560,9 @@ static void entry_change(struct fake *f, const struct entry_case *t, wchar_t *lo
     }
 }
 
-static void run_entry(const struct entry_case *t)
+static void run_entry(const void *row)
 {
+    const struct entry_case *t = row;
     struct fake f;
     if (t->made == ENTRY_WRITER)
         fake_writer(&f, t->index, t->generation);
@@ -754,8 +614,9 @@ static const struct memory_case memory_cases[] = {
     {"snapshot versions left", 0, 0, 0, 0, 2, 1, "3 snapshot versions"},
 };
 
-static void run_memory(const struct memory_case *t)
+static void run_memory(const void *row)
 {
+    const struct memory_case *t = row;
     FWPM_MEMORY_STATS0 end = memory_base;
     end.liveBytes += (UINT64)t->bytes;
     end.liveAllocations += (UINT64)t->allocations;
@@ -835,45 +696,37 @@ static void test_latency_percentiles(void)
 
 static unsigned passed, failed;
 
-static void begin(const char *name)
-{
-    current_test = name;
-    current_ok = true;
-}
-
-static void end(const char *table)
+static void report(const char *table, const char *name)
 {
     if (current_ok)
         passed++;
     else
         failed++;
-    printf("%s %s: %s\n", current_ok ? "ok  " : "FAIL", table, current_test);
+    printf("%s %s: %s\n", current_ok ? "ok  " : "FAIL", table, name);
+}
+
+/* Runs every row of a table; each row type starts with its name (`what`). */
+static void run_table(const char *table, const void *rows, size_t count, size_t size,
+                      void (*run)(const void *row))
+{
+    for (size_t i = 0; i < count; i++) {
+        const void *row = (const char *)rows + i * size;
+        current_test = *(const char *const *)row;
+        current_ok = true;
+        run(row);
+        report(table, current_test);
+    }
 }
 
 #define ROWS(table) (sizeof(table) / sizeof(table[0]))
 
 int main(void)
 {
-    for (size_t i = 0; i < ROWS(history_cases); i++) {
-        begin(history_cases[i].what);
-        run_history(&history_cases[i]);
-        end("snapshots");
-    }
-    for (size_t i = 0; i < ROWS(pages_cases); i++) {
-        begin(pages_cases[i].what);
-        run_pages(&pages_cases[i]);
-        end("pages");
-    }
-    for (size_t i = 0; i < ROWS(entry_cases); i++) {
-        begin(entry_cases[i].what);
-        run_entry(&entry_cases[i]);
-        end("entries");
-    }
-    for (size_t i = 0; i < ROWS(memory_cases); i++) {
-        begin(memory_cases[i].what);
-        run_memory(&memory_cases[i]);
-        end("memory");
-    }
+    run_table("snapshots", history_cases, ROWS(history_cases), sizeof(history_cases[0]),
+              run_history);
+    run_table("pages", pages_cases, ROWS(pages_cases), sizeof(pages_cases[0]), run_pages);
+    run_table("entries", entry_cases, ROWS(entry_cases), sizeof(entry_cases[0]), run_entry);
+    run_table("memory", memory_cases, ROWS(memory_cases), sizeof(memory_cases[0]), run_memory);
     static const struct {
         const char *name;
         void (*run)(void);
@@ -883,9 +736,10 @@ int main(void)
         {"latency percentiles", test_latency_percentiles},
     };
     for (size_t i = 0; i < ROWS(others); i++) {
-        begin(others[i].name);
+        current_test = others[i].name;
+        current_ok = true;
         others[i].run();
-        end("other");
+        report("other", others[i].name);
     }
     printf("%u passed, %u failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
