@@ -11,7 +11,7 @@
 #include <sys/random.h>
 #include <wchar.h>
 
-/* Longest display string accepted, in characters (SPEC: FWP_E_INVALID_PARAMETER beyond). */
+/* Longest display string accepted, in characters (contract §2.1: longer ones are refused). */
 #define SESSION_STRING_MAX 32767u
 
 /* Per-thread generator for session keys (xoshiro256**, seeded from the
