@@ -23,7 +23,7 @@
 static struct engine {
     pthread_mutex_t writer_lock;
     struct sessions_table sessions;
-    struct snapshot_store versions;
+    struct version_store versions;
 } engine = {
     /* Adaptive: a writer spins briefly before sleeping. Critical sections are
      * short (no allocation, no free), and a futex round trip costs more than
@@ -39,7 +39,7 @@ bool engine_initialize(void)
 {
     pthread_mutex_lock(&init_lock);
     bool ok = atomic_load_explicit(&engine_initialized, memory_order_relaxed);
-    if (!ok && snapshot_store_init(&engine.versions)) {
+    if (!ok && version_store_init(&engine.versions)) {
         ok = sessions_table_init(&engine.sessions);
         if (ok) {
             /* Allocate the first handle segment now, so that the memory
@@ -50,9 +50,7 @@ bool engine_initialize(void)
             atomic_store_explicit(&engine_initialized, true, memory_order_release);
         } else {
             /* Only the empty version was made: give it back. */
-            struct snapshot *empty =
-                atomic_load_explicit(&engine.versions.current, memory_order_relaxed);
-            memory_free(empty, sizeof(*empty), MEMORY_DATA);
+            version_store_destroy_unused(&engine.versions);
         }
     }
     pthread_mutex_unlock(&init_lock);
@@ -70,11 +68,11 @@ static void reclaim_if_pending(void)
             return; /* the holder sees the flag after it unlocks */
         /* Clear before scanning: a release during the scan raises it again. */
         atomic_store_explicit(&reclaim_pending, false, memory_order_seq_cst);
-        struct snapshot *dead = snapshot_reclaim(&engine.versions);
+        struct version *dead = version_store_reclaim(&engine.versions);
         pthread_mutex_unlock(&engine.writer_lock);
         /* Pairs with the fence in engine_snapshot_release, as in writer_unlock. */
         full_fence();
-        snapshot_free_reclaimed(&engine.versions, dead);
+        version_free_reclaimed(&engine.versions, dead);
     }
 }
 
@@ -92,9 +90,9 @@ static void writer_unlock(void)
     reclaim_if_pending();
 }
 
-struct snapshot *engine_snapshot_acquire(void)
+struct version *engine_snapshot_acquire(void)
 {
-    return snapshot_acquire(&engine.versions);
+    return version_acquire_current(&engine.versions);
 }
 
 /* After the last reference of a superseded version went. */
@@ -104,17 +102,17 @@ static void mark_reclaim_pending(void)
     full_fence();
 }
 
-void engine_snapshot_release(struct snapshot *s)
+void engine_snapshot_release(struct version *v)
 {
-    if (!snapshot_release(s))
+    if (!version_release(v))
         return;
     mark_reclaim_pending();
     reclaim_if_pending();
 }
 
-void engine_snapshot_release_lazily(struct snapshot *s)
+void engine_snapshot_release_lazily(struct version *v)
 {
-    if (snapshot_release(s))
+    if (version_release(v))
         mark_reclaim_pending();
 }
 
@@ -164,11 +162,11 @@ enum write_kind {
 struct write_request {
     struct write_request *next; /* pending stack link, then batch order */
     enum write_kind kind;
-    bool generated;             /* open: the key was drawn by us */
-    struct session *session;    /* the session opened or closed */
-    HANDLE handle;              /* close: the engine handle to invalidate */
-    struct snapshot_edit *edit; /* prepared by the writer: chunks, a version */
-    DWORD status;               /* set by the combiner before done */
+    bool generated;            /* open: the key was drawn by us */
+    struct session *session;   /* the session opened or closed */
+    HANDLE handle;             /* close: the engine handle to invalidate */
+    struct version_edit *edit; /* prepared by the writer: chunks, a version */
+    DWORD status;              /* set by the combiner before done */
     _Atomic bool done;
 };
 
@@ -215,11 +213,11 @@ static struct write_request *take_pending(void)
 
 /* Under the writer lock: applies one request to the batch's edit; true when
  * it changed the set. */
-static bool apply(struct snapshot_edit *batch, struct write_request *r)
+static bool apply(struct version_edit *batch, struct write_request *r)
 {
     bool adding = r->kind == WRITE_OPEN;
     /* Chunks first, so that a failure changes nothing. */
-    if (!snapshot_edit_reserve(batch, r->edit, adding)) {
+    if (!version_edit_reserve(batch, r->edit, adding)) {
         r->status = ERROR_NOT_ENOUGH_MEMORY;
         return false;
     }
@@ -227,7 +225,7 @@ static bool apply(struct snapshot_edit *batch, struct write_request *r)
         r->status = insert_with_unique_key(r->session, r->generated);
         if (r->status != ERROR_SUCCESS)
             return false;
-        snapshot_edit_append(batch, r->session);
+        version_edit_append(batch, r->session);
         return true;
     }
     if (!handles_remove(r->handle, HANDLE_KIND_ENGINE)) {
@@ -235,7 +233,7 @@ static bool apply(struct snapshot_edit *batch, struct write_request *r)
         return false;
     }
     sessions_table_remove(&engine.sessions, r->session);
-    snapshot_edit_remove(batch, r->session);
+    version_edit_remove(batch, r->session);
     r->status = ERROR_SUCCESS;
     return true;
 }
@@ -247,8 +245,8 @@ static void combine_pending(void)
     struct write_request *list = take_pending();
     if (list == NULL)
         return;
-    struct snapshot_edit *batch = list->edit;
-    bool begun = snapshot_edit_begin(batch), changed = false;
+    struct version_edit *batch = list->edit;
+    bool begun = version_edit_begin(batch), changed = false;
     for (struct write_request *r = list; r != NULL; r = r->next) {
         if (begun)
             changed |= apply(batch, r);
@@ -256,7 +254,7 @@ static void combine_pending(void)
             r->status = ERROR_NOT_ENOUGH_MEMORY; /* no version root: nothing changes */
     }
     if (changed)
-        snapshot_edit_publish(batch); /* the instant of every change in the batch */
+        version_edit_publish(batch); /* the instant of every change in the batch */
     while (list != NULL) {
         struct write_request *r = list;
         list = r->next; /* read before done: r is its writer's again after */
@@ -303,8 +301,8 @@ DWORD engine_open_session(const FWPM_SESSION0 *requested, HANDLE *engine_handle)
     if (status != ERROR_SUCCESS)
         return status;
     HANDLE h = handles_reserve(HANDLE_KIND_ENGINE);
-    struct snapshot_edit edit;
-    if (h == NULL || !snapshot_edit_prepare(&engine.versions, &edit, true)) {
+    struct version_edit edit;
+    if (h == NULL || !version_edit_prepare(&engine.versions, &edit, true)) {
         if (h != NULL)
             handles_cancel(h);
         session_free(s);
@@ -314,7 +312,7 @@ DWORD engine_open_session(const FWPM_SESSION0 *requested, HANDLE *engine_handle)
     struct write_request r = {
         .kind = WRITE_OPEN, .generated = generated, .session = s, .handle = h, .edit = &edit};
     status = write_and_wait(&r); /* the session is open from its batch's publication */
-    snapshot_edit_finish(&edit);
+    version_edit_finish(&edit);
 
     if (status != ERROR_SUCCESS) {
         handles_cancel(h);
@@ -328,14 +326,14 @@ DWORD engine_open_session(const FWPM_SESSION0 *requested, HANDLE *engine_handle)
 
 DWORD engine_close_session(HANDLE engine_handle, struct session *s)
 {
-    struct snapshot_edit edit;
+    struct version_edit edit;
     /* Allocate first, so that a failure changes nothing. */
-    if (!snapshot_edit_prepare(&engine.versions, &edit, false))
+    if (!version_edit_prepare(&engine.versions, &edit, false))
         return ERROR_NOT_ENOUGH_MEMORY;
     struct write_request r = {
         .kind = WRITE_CLOSE, .session = s, .handle = engine_handle, .edit = &edit};
     DWORD status = write_and_wait(&r); /* closed from its batch's publication */
-    snapshot_edit_finish(&edit);
+    version_edit_finish(&edit);
     return status;
 }
 
@@ -362,8 +360,7 @@ unsigned engine_pending_writes_for_test(void)
 
 uint64_t engine_version_for_test(void)
 {
-    struct snapshot *s = atomic_load_explicit(&engine.versions.current, memory_order_acquire);
-    return s->version;
+    return version_store_current_number(&engine.versions);
 }
 
 void engine_memory_stats(FWPM_MEMORY_STATS0 *stats)
@@ -374,28 +371,25 @@ void engine_memory_stats(FWPM_MEMORY_STATS0 *stats)
     stats->liveAllocations = totals.data_blocks > 0 ? (UINT64)totals.data_blocks : 0;
     stats->infrastructureBytes =
         totals.infrastructure_bytes > 0 ? (UINT64)totals.infrastructure_bytes : 0;
-    stats->openSessions =
-        atomic_load_explicit(&engine.versions.open_sessions, memory_order_relaxed);
-    stats->liveSnapshots =
-        atomic_load_explicit(&engine.versions.live_versions, memory_order_relaxed);
+    uint64_t open_sessions, live_versions;
+    version_store_stats(&engine.versions, &open_sessions, &live_versions);
+    stats->openSessions = open_sessions;
+    stats->liveSnapshots = live_versions; /* versions some snapshot or the store holds */
 }
 
 void engine_reclaim(void)
 {
     writer_lock();
     atomic_store_explicit(&reclaim_pending, false, memory_order_seq_cst);
-    struct snapshot *dead = snapshot_reclaim(&engine.versions);
-    struct chunk *spares = snapshot_take_spares(&engine.versions);
-    struct epoch_batch retiring = snapshot_take_retiring(&engine.versions);
+    struct version_store_cache cache;
+    version_store_take_cache(&engine.versions, &cache);
     sessions_table_shrink_if_empty(&engine.sessions);
     writer_unlock();
-    snapshot_free_reclaimed(&engine.versions, dead);
-    snapshot_free_spares(spares);
-    epoch_retire_batch(&retiring);
+    version_store_free_cache(&engine.versions, &cache);
     epoch_reclaim_all();
     /* Last: the grace periods just ended recycled version roots. */
     writer_lock();
-    struct snapshot *cached = snapshot_take_cached_versions(&engine.versions);
+    struct version *recycled = version_store_take_recycled(&engine.versions);
     writer_unlock();
-    snapshot_free_cached_versions(cached);
+    version_free_recycled(recycled);
 }

@@ -20,7 +20,7 @@ struct enumeration {
     _Atomic uint64_t cursor; /* next position to hand out */
     HANDLE handle;
     struct session *owner;
-    struct snapshot *snapshot;       /* one reference, dropped with the last ref */
+    struct version *snapshot;        /* a reference to a version, dropped with the last ref */
     struct enumeration *prev, *next; /* owner's list, under its enums_lock */
     epoch_entry retire;
 };
@@ -173,8 +173,8 @@ DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 reques
         return status;
     /* The version's root is readable here even if the handle is being
      * destroyed: roots are freed only after a grace period. */
-    struct snapshot *version = en->snapshot;
-    size_t size = snapshot_size(version);
+    struct version *version = en->snapshot;
+    size_t size = version_size(version);
     uint64_t cursor = atomic_load_explicit(&en->cursor, memory_order_relaxed);
     size_t left = cursor < size ? size - (size_t)cursor : 0;
     size_t want = requested < left ? requested : left;
@@ -203,7 +203,7 @@ DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 reques
         *returned = 0;
         return ERROR_SUCCESS;
     }
-    snapshot_copy(version, (size_t)start, got, page_entries(page));
+    version_copy(version, (size_t)start, got, page_entries(page));
     page->source = en;
     *entries = page_entries(page);
     *returned = (UINT32)got;

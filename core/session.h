@@ -32,7 +32,7 @@ struct enumeration;
 struct session {
     FWPM_SESSION0 view; /* first: see above */
 
-    /* Writer-owned: membership of the snapshot vector (birth version,
+    /* Writer-owned: membership of the versions' vector (birth version,
      * reclamation link); once no version contains the record, its place in
      * an epoch retire queue instead. Never both at once. */
     union {
@@ -41,7 +41,7 @@ struct session {
     };
     /* Position in the current version. 32 bits: every open session holds an
      * engine handle, and the handle table has at most 2^24 slots. */
-    uint32_t slot;
+    uint32_t position;
 
     /* Enumeration handles made through this session, so that closing it can
      * destroy them. Both under enums_lock; closing is set once. */
