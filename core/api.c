@@ -11,7 +11,7 @@
 #include "memory.h"
 
 /* Enters the engine: set up, and inside a section. */
-static DWORD enter(ck_epoch_record_t **record)
+static DWORD api_enter(ck_epoch_record_t **record)
 {
     if (!engine_ready() || !epoch_enter(record))
         return ERROR_NOT_ENOUGH_MEMORY;
@@ -37,7 +37,7 @@ DWORD WINAPI FwpmEngineOpen0(const wchar_t *serverName, UINT32 authnService,
 DWORD WINAPI FwpmEngineClose0(HANDLE engineHandle)
 {
     ck_epoch_record_t *record;
-    DWORD status = enter(&record);
+    DWORD status = api_enter(&record);
     if (status != ERROR_SUCCESS)
         return status;
     struct session *s = engine_session_of(engineHandle);
@@ -61,7 +61,7 @@ DWORD WINAPI FwpmSessionCreateEnumHandle0(HANDLE engineHandle,
     if (enumTemplate != NULL && enumTemplate->reserved != 0)
         return FWP_E_RESERVED;
     ck_epoch_record_t *record;
-    DWORD status = enter(&record);
+    DWORD status = api_enter(&record);
     if (status != ERROR_SUCCESS)
         return status;
     struct session *s = engine_session_of(engineHandle);
@@ -76,7 +76,7 @@ DWORD WINAPI FwpmSessionEnum0(HANDLE engineHandle, HANDLE enumHandle, UINT32 num
     if (entries == NULL || numEntriesReturned == NULL)
         return FWP_E_NULL_POINTER;
     ck_epoch_record_t *record;
-    DWORD status = enter(&record);
+    DWORD status = api_enter(&record);
     if (status != ERROR_SUCCESS)
         return status;
     struct session *s = engine_session_of(engineHandle);
@@ -90,7 +90,7 @@ DWORD WINAPI FwpmSessionEnum0(HANDLE engineHandle, HANDLE enumHandle, UINT32 num
 DWORD WINAPI FwpmSessionDestroyEnumHandle0(HANDLE engineHandle, HANDLE enumHandle)
 {
     ck_epoch_record_t *record;
-    DWORD status = enter(&record);
+    DWORD status = api_enter(&record);
     if (status != ERROR_SUCCESS)
         return status;
     struct session *s = engine_session_of(engineHandle);

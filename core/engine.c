@@ -184,21 +184,21 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static void post(struct write_request *r)
+static void write_post(struct write_request *r)
 {
     struct write_request *head = atomic_load_explicit(&pending_writes, memory_order_relaxed);
     do {
         r->next = head;
         /* Release: the request's fields are written before a combiner takes it
-         * (pairs with the acquire exchange in take_pending). */
+         * (pairs with the acquire exchange in writes_take_pending). */
     } while (!atomic_compare_exchange_weak_explicit(&pending_writes, &head, r, memory_order_release,
                                                     memory_order_relaxed));
 }
 
 /* Under the writer lock: every posted request, oldest first. */
-static struct write_request *take_pending(void)
+static struct write_request *writes_take_pending(void)
 {
-    /* Acquire: pairs with the release in post. */
+    /* Acquire: pairs with the release CAS in write_post. */
     struct write_request *list =
         atomic_exchange_explicit(&pending_writes, NULL, memory_order_acquire);
     struct write_request *oldest_first = NULL;
@@ -213,7 +213,7 @@ static struct write_request *take_pending(void)
 
 /* Under the writer lock: applies one request to the batch's edit; true when
  * it changed the set. */
-static bool apply(struct version_edit *batch, struct write_request *r)
+static bool write_apply(struct version_edit *batch, struct write_request *r)
 {
     bool adding = r->kind == WRITE_OPEN;
     /* Chunks first, so that a failure changes nothing. */
@@ -242,14 +242,14 @@ static bool apply(struct version_edit *batch, struct write_request *r)
  * batch is built in the oldest request's edit, which its writer finishes. */
 static void combine_pending(void)
 {
-    struct write_request *list = take_pending();
+    struct write_request *list = writes_take_pending();
     if (list == NULL)
         return;
     struct version_edit *batch = list->edit;
     bool begun = version_edit_begin(batch), changed = false;
     for (struct write_request *r = list; r != NULL; r = r->next) {
         if (begun)
-            changed |= apply(batch, r);
+            changed |= write_apply(batch, r);
         else
             r->status = ERROR_NOT_ENOUGH_MEMORY; /* no version root: nothing changes */
     }
@@ -264,7 +264,7 @@ static void combine_pending(void)
     }
 }
 
-static bool is_done(struct write_request *r)
+static bool write_is_done(struct write_request *r)
 {
     /* Acquire: pairs with the release in combine_pending. */
     return atomic_load_explicit(&r->done, memory_order_acquire);
@@ -274,9 +274,9 @@ static bool is_done(struct write_request *r)
 static DWORD write_and_wait(struct write_request *r)
 {
     atomic_init(&r->done, false);
-    post(r);
+    write_post(r);
     for (unsigned spins = 0;; spins++) {
-        if (is_done(r))
+        if (write_is_done(r))
             return r->status;
         if (pthread_mutex_trylock(&engine.writer_lock) == 0)
             break;
@@ -350,7 +350,7 @@ void engine_release_writers_for_test(void)
 unsigned engine_pending_writes_for_test(void)
 {
     unsigned n = 0;
-    /* Acquire: pairs with the release in post; nothing leaves the stack while
+    /* Acquire: pairs with the release CAS in write_post; nothing leaves the stack while
      * the caller holds the writer lock. */
     for (struct write_request *r = atomic_load_explicit(&pending_writes, memory_order_acquire);
          r != NULL; r = r->next)

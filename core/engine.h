@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * engine.h - the in-process filter engine: its sessions and their snapshots.
+ * engine.h - the in-process filter engine: its sessions, the versions of
+ * their set, and snapshots of those.
  *
  * There is one engine per process. Every change (a session opening or
  * closing) is serialized by the engine's writer lock, held for O(log n) work

@@ -59,7 +59,7 @@ static void enumeration_release(struct enumeration *en, enum release_mode mode)
     epoch_retire(&en->retire, enumeration_free_deferred);
 }
 
-static void list_add(struct session *s, struct enumeration *en)
+static void enums_list_add(struct session *s, struct enumeration *en)
 {
     en->prev = NULL;
     en->next = s->enums;
@@ -68,7 +68,7 @@ static void list_add(struct session *s, struct enumeration *en)
     s->enums = en;
 }
 
-static void list_remove(struct session *s, struct enumeration *en)
+static void enums_list_remove(struct session *s, struct enumeration *en)
 {
     if (en->prev != NULL)
         en->prev->next = en->next;
@@ -99,7 +99,7 @@ DWORD enumeration_create(struct session *owner, HANDLE *enum_handle)
     session_enums_lock(owner);
     bool closing = owner->closing;
     if (!closing) {
-        list_add(owner, en);
+        enums_list_add(owner, en);
         handles_publish(h, en);
     }
     session_enums_unlock(owner);
@@ -115,7 +115,8 @@ DWORD enumeration_create(struct session *owner, HANDLE *enum_handle)
 }
 
 /* The enumeration behind enum_handle if caller may use it. */
-static DWORD resolve(struct session *caller, HANDLE enum_handle, struct enumeration **out)
+static DWORD enumeration_resolve(struct session *caller, HANDLE enum_handle,
+                                 struct enumeration **out)
 {
     struct enumeration *en = handles_lookup(enum_handle, HANDLE_KIND_ENUM);
     if (en == NULL)
@@ -153,7 +154,7 @@ static void page_free(struct page_header *page)
  * cursor, clipped at the end. The cursor may pass size by what racing
  * claims asked for (at most one request each, since a caller that sees it
  * at or past size returns before any atomic): every test is cursor >= size. */
-static size_t claim(struct enumeration *en, size_t size, size_t want, uint64_t *start)
+static size_t cursor_claim(struct enumeration *en, size_t size, size_t want, uint64_t *start)
 {
     /* Relaxed: the cursor only partitions positions; the entries come from
      * the immutable version, ordered by our reference to it. */
@@ -168,7 +169,7 @@ DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 reques
                        FWPM_SESSION0 ***entries, UINT32 *returned)
 {
     struct enumeration *en;
-    DWORD status = resolve(caller, enum_handle, &en);
+    DWORD status = enumeration_resolve(caller, enum_handle, &en);
     if (status != ERROR_SUCCESS)
         return status;
     /* The version's root is readable here even if the handle is being
@@ -195,7 +196,7 @@ DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 reques
         return ERROR_NOT_ENOUGH_MEMORY;
     }
     uint64_t start = 0;
-    size_t got = claim(en, size, want, &start);
+    size_t got = cursor_claim(en, size, want, &start);
     if (got == 0) { /* other pagers took the rest meanwhile */
         page_free(page);
         enumeration_release(en, RELEASE_LAZILY);
@@ -213,13 +214,13 @@ DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 reques
 DWORD enumeration_destroy(struct session *caller, HANDLE enum_handle)
 {
     struct enumeration *en;
-    DWORD status = resolve(caller, enum_handle, &en);
+    DWORD status = enumeration_resolve(caller, enum_handle, &en);
     if (status != ERROR_SUCCESS)
         return status;
     session_enums_lock(caller);
     bool mine = handles_remove(enum_handle, HANDLE_KIND_ENUM);
     if (mine)
-        list_remove(caller, en);
+        enums_list_remove(caller, en);
     session_enums_unlock(caller);
     if (!mine)
         return ERROR_INVALID_HANDLE; /* a racing destroy or close won */

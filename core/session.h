@@ -7,10 +7,10 @@
  * its GUID key, which the sessions table hashes), then the engine's
  * bookkeeping, then the SID and the strings the view points into.
  *
- * After creation the view is immutable. The snapshot fields belong to the
- * writer (under the engine's writer lock). The enumeration list belongs to
- * whoever holds enums_lock. A record is freed only when no snapshot version
- * contains it any more, and then only after a grace period (sessions-table
+ * After creation the view is immutable. The version fields (garbage,
+ * position) belong to the writer (under the engine's writer lock). The
+ * enumeration list belongs to whoever holds enums_lock. A record is freed
+ * only when no version contains it any more, and then only after a grace period (sessions-table
  * readers may still be probing it).
  */
 #ifndef FWPM_CORE_SESSION_H
