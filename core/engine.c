@@ -14,6 +14,7 @@
 #include "epoch.h"
 #include "handles.h"
 #include "memory.h"
+#include "process.h"
 #include "sanitizer.h"
 #include "sessions_table.h"
 
@@ -37,6 +38,7 @@ static _Atomic bool reclaim_pending;
 
 bool engine_initialize(void)
 {
+    process_watch_forks(); /* before any lock of ours can be held */
     pthread_mutex_lock(&init_lock);
     bool ok = atomic_load_explicit(&engine_initialized, memory_order_relaxed);
     if (!ok && version_store_init(&engine.versions)) {
@@ -361,6 +363,20 @@ unsigned engine_pending_writes_for_test(void)
 uint64_t engine_version_for_test(void)
 {
     return version_store_current_number(&engine.versions);
+}
+
+void engine_reset_after_fork(void)
+{
+    pthread_mutex_t adaptive = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
+    engine.writer_lock = adaptive;
+    pthread_mutex_init(&init_lock, NULL);
+    atomic_store_explicit(&reclaim_pending, false, memory_order_relaxed);
+    /* Requests the parent's other threads had posted belong to threads the
+     * child does not have: nobody waits for them, nobody may apply them. */
+    atomic_store_explicit(&pending_writes, NULL, memory_order_relaxed);
+    /* Relaxed: the child has one thread; threads it starts later are
+     * ordered after this by their creation. */
+    atomic_store_explicit(&engine_initialized, false, memory_order_relaxed);
 }
 
 void engine_memory_stats(FWPM_MEMORY_STATS0 *stats)

@@ -77,4 +77,10 @@ void engine_release_writers_for_test(void);
 unsigned engine_pending_writes_for_test(void);
 uint64_t engine_version_for_test(void);
 
+/* In a fork child, by the fork handler alone: the writer and set-up locks
+ * re-initialised and the engine marked as not set up, so that the child's
+ * first call builds a fresh, empty one (the parent's sessions, snapshots and
+ * tables are abandoned, see process.c). */
+void engine_reset_after_fork(void);
+
 #endif /* FWPM_CORE_ENGINE_H */

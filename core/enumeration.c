@@ -7,6 +7,7 @@
 #include "engine.h"
 #include "handles.h"
 #include "memory.h"
+#include "process.h"
 #include "refcount.h"
 
 #include <stdatomic.h>
@@ -30,6 +31,7 @@ struct page_header {
     uint64_t magic;
     struct enumeration *source; /* the reference that keeps the entries alive */
     size_t bytes;
+    uint64_t incarnation; /* of the engine that made it (process.h) */
 };
 
 #define PAGE_MAGIC 0x46574D5041474531u /* "FWPMPAGE1" */
@@ -134,6 +136,7 @@ static struct page_header *page_alloc(size_t capacity)
     if (page != NULL) {
         page->magic = PAGE_MAGIC;
         page->bytes = bytes;
+        page->incarnation = process_incarnation();
     }
     return page;
 }
@@ -253,6 +256,11 @@ void enumeration_free_page(void **p)
     if (page->magic != PAGE_MAGIC)
         return; /* not an array of ours: a caller bug, not worth a crash */
     struct enumeration *source = page->source;
+    bool inherited = page->incarnation != process_incarnation();
     page_free(page);
-    enumeration_release(source, RELEASE_RECLAIM);
+    /* An array inherited across fork() pins an enumeration of the abandoned
+     * engine: that one is never freed here, and releasing it would hand the
+     * abandoned engine's versions to this engine's reclamation. */
+    if (!inherited)
+        enumeration_release(source, RELEASE_RECLAIM);
 }

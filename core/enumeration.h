@@ -36,7 +36,9 @@ DWORD enumeration_destroy(struct session *caller, HANDLE enum_handle);
  * closing). */
 void enumeration_destroy_all(struct session *s);
 
-/* FwpmFreeMemory0 for an array returned by enumeration_page. */
+/* FwpmFreeMemory0 for an array returned by enumeration_page. An array
+ * inherited across fork() is freed without releasing its enumeration: that
+ * belongs to the parent's engine, abandoned in the child (process.h). */
 void enumeration_free_page(void **p);
 
 #endif /* FWPM_CORE_ENUMERATION_H */

@@ -174,6 +174,25 @@ static ck_stack_entry_t *take_all_queued(void)
     return all;
 }
 
+void epoch_reset_after_fork(void)
+{
+    pthread_mutex_init(&retire_lock, NULL);
+    atomic_store_explicit(&incoming, NULL, memory_order_relaxed);
+    queued_since_poll = 0;
+    /* Drops every record from the domain: ck_epoch_register re-initialises
+     * the retire record's pending lists. If epoch_init has not run yet, it
+     * does the same later. */
+    ck_epoch_init(&global_epoch);
+    ck_epoch_register(&global_epoch, &retire_record, NULL);
+    if (epoch_thread_record != NULL) {
+        /* A record implies epoch_init ran, so record_key exists. Cleared, so
+         * that this thread's exit does not unregister a record of the old
+         * domain into the new one. */
+        pthread_setspecific(record_key, NULL);
+        epoch_thread_record = NULL;
+    }
+}
+
 void epoch_reclaim_all(void)
 {
     pthread_once(&init_once, epoch_init);

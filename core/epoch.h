@@ -79,4 +79,12 @@ void epoch_retire_batch(struct epoch_batch *b);
  * period. Blocks; the calling thread must not be inside a section. */
 void epoch_reclaim_all(void);
 
+/* In a fork child, by the fork handler alone (the child has one thread): a
+ * fresh domain. The parent's threads' records would stay inside their
+ * sections for ever, and retire_lock may have been held: both are left
+ * behind, with every entry retired in the parent (those objects belong to
+ * the abandoned engine, never freed in the child). The calling thread
+ * registers a new record on its next section. */
+void epoch_reset_after_fork(void);
+
 #endif /* FWPM_CORE_EPOCH_H */

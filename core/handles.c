@@ -10,10 +10,26 @@
  * Slot state: generation << 8 | kind, where kind 0 means "not published".
  * Segments are allocated on demand and kept for reuse (never freed while the
  * library is loaded), so a slot's memory can always be read.
+ *
+ * After fork(): every slot also records the incarnation of the process that
+ * last took it (owner, see process.h), and only a slot this process took can
+ * match a handle. In a child, every slot still has an ancestor's owner, so
+ * no inherited value is valid, in O(1) per check and with no work at the
+ * fork. The child's free list starts empty; the inherited slots come back
+ * one by one through a sweep (sweep_next..sweep_end), and a slot taken from
+ * an ancestor continues from the generation after the last one the ancestor
+ * used on it, so no value the child issues can equal an inherited one.
+ * Generations only grow along a line of processes: an inherited value stays
+ * invalid in every descendant. (The alternatives were worse: bumping every
+ * slot in the fork handler costs O(table) writes, each a copy-on-write page
+ * fault, in every child, even one that execs at once; an incarnation field
+ * in the handle value takes bits from the generation or the index, and a
+ * narrow one wraps.)
  */
 #include "handles.h"
 
 #include "memory.h"
+#include "process.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -28,6 +44,7 @@ struct slot {
     _Atomic uint64_t state;
     _Atomic(void *) object;
     _Atomic uint32_t next_free; /* free-list link */
+    _Atomic uint64_t owner;     /* incarnation of the process that took it */
 };
 
 static _Atomic(struct slot *) segments[MAX_SEGMENTS];
@@ -37,6 +54,11 @@ static pthread_mutex_t grow_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Free list head: ABA counter << 32 | index (NO_SLOT: empty). */
 static _Atomic uint64_t free_head = NO_SLOT;
+
+/* In a fork child: the inherited slots not taken yet, sweep_next up to
+ * sweep_end (fixed by the fork handler; 0..0 in the first process). */
+static _Atomic uint32_t sweep_next;
+static uint32_t sweep_end;
 
 /* INVALID_HANDLE_VALUE is all ones. Its tag nibble is 0xF, so decode rejects
  * it before it computes a slot index, and its kind nibble 0xF names no kind:
@@ -116,8 +138,11 @@ static bool grow(void)
         if (base == NULL) {
             ok = false;
         } else {
-            for (uint32_t i = 0; i < SEGMENT_SLOTS; i++)
+            uint64_t incarnation = process_incarnation();
+            for (uint32_t i = 0; i < SEGMENT_SLOTS; i++) {
                 atomic_init(&base[i].state, (uint64_t)1 << 8); /* generation 1 */
+                atomic_init(&base[i].owner, incarnation);
+            }
             atomic_store_explicit(&segments[n], base, memory_order_release);
             atomic_store_explicit(&segment_count, n + 1, memory_order_release);
             uint32_t first = n * SEGMENT_SLOTS;
@@ -133,17 +158,68 @@ static bool grow(void)
     return ok;
 }
 
+/* The next inherited slot not taken yet, or NO_SLOT. Lock-free; a slot
+ * comes out once (the sweep only advances). */
+static uint32_t sweep_take(void)
+{
+    /* Relaxed: the slots were written before the fork, by the parent. */
+    if (atomic_load_explicit(&sweep_next, memory_order_relaxed) >= sweep_end)
+        return NO_SLOT; /* the common case: one load, no write */
+    uint32_t index = atomic_fetch_add_explicit(&sweep_next, 1, memory_order_relaxed);
+    return index < sweep_end ? index : NO_SLOT;
+}
+
+/* True when this process took the slot: only then can its state match a
+ * handle. Acquire: pairs with the release in slot_adopt, so that a reader
+ * that sees this process as owner sees the adopted generation. */
+static inline bool slot_is_ours(struct slot *s)
+{
+    return atomic_load_explicit(&s->owner, memory_order_acquire) == process_incarnation();
+}
+
+/* Makes a slot just taken (so ours alone) this process's, if an ancestor
+ * last took it: it continues from the generation after the last one the
+ * ancestor used. false when the slot has no generation left (it is retired
+ * for good, as in handles_remove). */
+static bool slot_adopt(struct slot *s)
+{
+    if (slot_is_ours(s))
+        return true;
+    /* The state holds the ancestor's newest generation, published or not;
+     * every value it issued on the slot had that one or an older one. */
+    uint32_t generation = (uint32_t)(atomic_load_explicit(&s->state, memory_order_relaxed) >> 8);
+    if (generation == 0 || generation == UINT32_MAX)
+        return false;
+    atomic_store_explicit(&s->state, (uint64_t)(generation + 1) << 8, memory_order_relaxed);
+    /* Release: the new generation is seen by whoever sees the new owner. */
+    atomic_store_explicit(&s->owner, process_incarnation(), memory_order_release);
+    return true;
+}
+
+/* A free slot of this process's, or NO_SLOT when the table must grow. */
+static uint32_t slot_take(void)
+{
+    for (;;) {
+        uint32_t index = free_pop();
+        if (index == NO_SLOT)
+            index = sweep_take();
+        if (index == NO_SLOT || slot_adopt(slot_issued(index)))
+            return index;
+    }
+}
+
 HANDLE handles_reserve(enum handle_kind kind)
 {
     uint32_t index;
-    while ((index = free_pop()) == NO_SLOT)
+    while ((index = slot_take()) == NO_SLOT)
         if (!grow())
             return NULL;
     uint64_t state = atomic_load_explicit(&slot_issued(index)->state, memory_order_relaxed);
     return (HANDLE)(uintptr_t)encode((uint32_t)(state >> 8), index, kind);
 }
 
-static bool decode(HANDLE h, struct slot **slot, uint32_t *generation, enum handle_kind *kind)
+static inline bool decode(HANDLE h, struct slot **slot, uint32_t *generation,
+                          enum handle_kind *kind)
 {
     uint64_t v = (uint64_t)(uintptr_t)h;
     *generation = (uint32_t)(v >> 32);
@@ -175,7 +251,7 @@ void *handles_lookup(HANDLE h, enum handle_kind kind)
     struct slot *s;
     uint32_t generation;
     enum handle_kind encoded;
-    if (!decode(h, &s, &generation, &encoded) || encoded != kind)
+    if (!decode(h, &s, &generation, &encoded) || encoded != kind || !slot_is_ours(s))
         return NULL;
     uint64_t expected = (uint64_t)generation << 8 | kind;
     if (atomic_load_explicit(&s->state, memory_order_acquire) != expected)
@@ -194,7 +270,7 @@ bool handles_remove(HANDLE h, enum handle_kind kind)
     struct slot *s;
     uint32_t generation;
     enum handle_kind encoded;
-    if (!decode(h, &s, &generation, &encoded) || encoded != kind)
+    if (!decode(h, &s, &generation, &encoded) || encoded != kind || !slot_is_ours(s))
         return false;
     uint64_t expected = (uint64_t)generation << 8 | kind;
     /* The next generation, unpublished. A slot whose generation would wrap is
@@ -208,6 +284,19 @@ bool handles_remove(HANDLE h, enum handle_kind kind)
     if (!wraps)
         free_push((uint32_t)((uint64_t)(uintptr_t)h >> 8) & 0xFFFFFFu);
     return true;
+}
+
+void handles_reset_after_fork(void)
+{
+    pthread_mutex_init(&grow_lock, NULL);
+    /* The parent's free list misses the slots its threads held: drop it and
+     * sweep every slot instead. A segment that a grow in progress at the
+     * fork had not counted yet is lost (bounded: one segment per fork). */
+    atomic_store_explicit(&free_head, NO_SLOT, memory_order_relaxed);
+    uint64_t slots =
+        (uint64_t)atomic_load_explicit(&segment_count, memory_order_relaxed) * SEGMENT_SLOTS;
+    sweep_end = (uint32_t)(slots < slot_limit ? slots : slot_limit);
+    atomic_store_explicit(&sweep_next, 0, memory_order_relaxed);
 }
 
 void handles_set_limit(uint32_t max)

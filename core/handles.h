@@ -5,7 +5,8 @@
  * A handle value encodes a slot index, the slot's generation and the kind of
  * object, plus a tag; nothing is dereferenced before the value has been
  * checked against the table, so NULL, garbage, stale (closed, destroyed) and
- * reused values are all recognised and rejected. Destroying a handle bumps
+ * reused values, and values inherited across fork(), are all recognised and
+ * rejected. Destroying a handle bumps
  * its slot's generation, so the value never becomes valid again (a slot
  * whose 32-bit generation is used up is retired for good).
  *
@@ -43,6 +44,11 @@ void *handles_lookup(HANDLE h, enum handle_kind kind);
 /* Invalidates a published handle. Exactly one of several racing callers gets
  * true; it then owns the object's teardown. */
 bool handles_remove(HANDLE h, enum handle_kind kind);
+
+/* In a fork child, by the fork handler alone (the child has one thread): no
+ * inherited handle is valid from here on, and none the child makes can
+ * equal one. O(1): the inherited slots are taken back lazily. */
+void handles_reset_after_fork(void);
 
 /* Test hook: limits the table to at most max slots (0: the built-in limit).
  * Only before any handle exists beyond max. */

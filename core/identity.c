@@ -2,7 +2,7 @@
 /*
  * identity.c - process id, Unix-user SID, and account names.
  *
- * The process id is asked for once (and after fork); the effective uid on
+ * The process id is asked for once (and again in a fork child); the effective uid on
  * every call, since a process may change it; account names once per uid, as
  * the password database goes through NSS and can take microseconds.
  */
@@ -80,16 +80,16 @@ static size_t lookup_account_name(uid_t uid, wchar_t *out)
     return n;
 }
 
-/* In the child after fork(): a new process id. */
-static void identity_after_fork(void)
+static void identity_init(void)
 {
     atomic_store_explicit(&cached_process_id, (DWORD)getpid(), memory_order_relaxed);
 }
 
-static void identity_init(void)
+void identity_reset_after_fork(void)
 {
+    pthread_mutex_init(&accounts_lock, NULL);
+    /* Also right when identity_init has not run yet: it stores the same. */
     atomic_store_explicit(&cached_process_id, (DWORD)getpid(), memory_order_relaxed);
-    pthread_atfork(NULL, NULL, identity_after_fork);
 }
 
 static const struct account *account_of(uid_t uid)

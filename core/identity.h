@@ -41,6 +41,11 @@ struct identity {
  * that uid's account. false when out of memory for a new account. */
 bool identity_of_caller(struct identity *out);
 
+/* In a fork child, by the fork handler alone: the child's process id, and
+ * the account cache's lock re-initialised (the cached accounts, immutable,
+ * stay valid). */
+void identity_reset_after_fork(void);
+
 /* Writes the S-1-22-1-<uid> SID into sid (IDENTITY_SID_BYTES bytes). */
 void identity_write_sid(SID *sid, uid_t uid);
 

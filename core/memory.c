@@ -326,6 +326,11 @@ void memory_free(void *p, size_t size, enum memory_kind kind)
     block_free(p, size);
 }
 
+void memory_reset_after_fork(void)
+{
+    pthread_mutex_init(&registry_lock, NULL);
+}
+
 void memory_totals(struct memory_totals *out)
 {
     int64_t bytes[2], blocks[2];

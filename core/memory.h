@@ -50,6 +50,13 @@ struct memory_totals {
 /* Sums the live totals over all threads (a moment's view, exact when quiet). */
 void memory_totals(struct memory_totals *out);
 
+/* In a fork child, by the fork handler alone: re-initialises the counter
+ * registry's lock (another thread of the parent may have held it). The
+ * counts carry on: what the abandoned engine held stays counted as live
+ * (it is in the child's memory), and freeing an inherited array subtracts
+ * what allocating it added. */
+void memory_reset_after_fork(void);
+
 /* jemalloc's entry points when jemalloc serves the library, else NULL. Any thread. */
 struct memory_jemalloc {
     void *(*mallocx)(size_t size, int flags);

@@ -48,6 +48,11 @@ static uint64_t rng_next(void)
     return result;
 }
 
+void session_reset_after_fork(void)
+{
+    rng_seeded = false;
+}
+
 static void generate_key(GUID *key)
 {
     uint64_t hi = rng_next(), lo = rng_next();

@@ -92,6 +92,10 @@ void session_retire(struct session *s);
 /* The epoch callback that frees a record (for batched retiring). */
 void session_free_deferred(epoch_entry *entry);
 
+/* In a fork child, by the fork handler alone: the forking thread draws a
+ * new seed, so that the child's keys do not repeat the parent's. */
+void session_reset_after_fork(void);
+
 static inline struct session *session_of_view(FWPM_SESSION0 *view)
 {
     return (struct session *)view; /* the view is the first member */
