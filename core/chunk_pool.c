@@ -4,10 +4,13 @@
  */
 #include "chunk_pool.h"
 
-/* The link is the chunk's garbage header, its first member. */
+#include "container_of.h"
+
+/* The link is the chunk's garbage header. */
 static struct vector_chunk *chunk_pool_next(struct vector_chunk *c)
 {
-    return (struct vector_chunk *)c->garbage.next;
+    struct garbage *next = c->garbage.next;
+    return next != NULL ? container_of(next, struct vector_chunk, garbage) : NULL;
 }
 
 struct vector_chunk *chunk_pool_take(struct chunk_pool *pool)
@@ -24,7 +27,7 @@ bool chunk_pool_keep(struct chunk_pool *pool, struct vector_chunk *c)
 {
     if (pool->count >= CHUNK_POOL_MAX)
         return false;
-    c->garbage.next = (struct garbage *)pool->first; /* garbage is the first member */
+    c->garbage.next = pool->first != NULL ? &pool->first->garbage : NULL;
     pool->first = c;
     pool->count++;
     return true;

@@ -4,6 +4,7 @@
  */
 #include "enumeration.h"
 
+#include "container_of.h"
 #include "engine.h"
 #include "handles.h"
 #include "memory.h"
@@ -38,8 +39,7 @@ struct page_header {
 
 static void enumeration_free_deferred(epoch_entry *entry)
 {
-    struct enumeration *en =
-        (struct enumeration *)((char *)entry - offsetof(struct enumeration, retire));
+    struct enumeration *en = container_of(entry, struct enumeration, retire);
     memory_free(en, sizeof(*en), MEMORY_DATA);
 }
 

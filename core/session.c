@@ -4,6 +4,7 @@
  */
 #include "session.h"
 
+#include "container_of.h"
 #include "identity.h"
 #include "memory.h"
 
@@ -171,7 +172,7 @@ void session_free(struct session *s)
 
 void session_free_deferred(epoch_entry *entry)
 {
-    session_free((struct session *)((char *)entry - offsetof(struct session, retire)));
+    session_free(container_of(entry, struct session, retire));
 }
 
 void session_retire(struct session *s)

@@ -18,6 +18,7 @@
 
 #include "fwpmu.h"
 
+#include "container_of.h"
 #include "epoch.h"
 #include "garbage.h"
 
@@ -98,7 +99,7 @@ void session_reset_after_fork(void);
 
 static inline struct session *session_of_view(FWPM_SESSION0 *view)
 {
-    return (struct session *)view; /* the view is the first member */
+    return container_of(view, struct session, view);
 }
 
 #endif /* FWPM_CORE_SESSION_H */

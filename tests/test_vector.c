@@ -7,6 +7,8 @@
  */
 #include "vector.h"
 
+#include "container_of.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +73,7 @@ static void history_end(struct history *h)
     while (h->w.dropped != NULL) {
         struct garbage *g = h->w.dropped;
         h->w.dropped = g->next;
-        vector_chunk_free((struct vector_chunk *)g); /* garbage is the first member */
+        vector_chunk_free(container_of(g, struct vector_chunk, garbage));
     }
 }
 
