@@ -60,16 +60,16 @@ static _Atomic uint64_t free_head = NO_SLOT;
 static _Atomic uint32_t sweep_next;
 static uint32_t sweep_end;
 
-/* INVALID_HANDLE_VALUE is all ones. Its tag nibble is 0xF, so decode rejects
+/* INVALID_HANDLE_VALUE is all ones. Its tag nibble is 0xF, so handle_decode rejects
  * it before it computes a slot index, and its kind nibble 0xF names no kind:
- * no value encode() produces can ever equal it. */
+ * no value handle_encode() produces can ever equal it. */
 _Static_assert((UINT64_MAX & 0xFu) != HANDLE_TAG, "an all-ones value has a valid tag");
 _Static_assert(((UINT64_MAX >> 4) & 0xFu) != HANDLE_KIND_ENGINE &&
                    ((UINT64_MAX >> 4) & 0xFu) != HANDLE_KIND_ENUM,
                "an all-ones value names a handle kind");
 _Static_assert(sizeof(uintptr_t) <= sizeof(uint64_t), "a handle value fits the layout");
 
-static inline uint64_t encode(uint32_t generation, uint32_t index, enum handle_kind kind)
+static inline uint64_t handle_encode(uint32_t generation, uint32_t index, enum handle_kind kind)
 {
     return (uint64_t)generation << 32 | (uint64_t)index << 8 | (uint64_t)kind << 4 | HANDLE_TAG;
 }
@@ -123,7 +123,7 @@ static uint32_t free_pop(void)
 }
 
 /* Adds a segment of free slots; false when full or out of memory. */
-static bool grow(void)
+static bool handles_grow(void)
 {
     pthread_mutex_lock(&grow_lock);
     bool ok = true;
@@ -212,14 +212,14 @@ HANDLE handles_reserve(enum handle_kind kind)
 {
     uint32_t index;
     while ((index = slot_take()) == NO_SLOT)
-        if (!grow())
+        if (!handles_grow())
             return NULL;
     uint64_t state = atomic_load_explicit(&slot_issued(index)->state, memory_order_relaxed);
-    return (HANDLE)(uintptr_t)encode((uint32_t)(state >> 8), index, kind);
+    return (HANDLE)(uintptr_t)handle_encode((uint32_t)(state >> 8), index, kind);
 }
 
-static inline bool decode(HANDLE h, struct slot **slot, uint32_t *generation,
-                          enum handle_kind *kind)
+static inline bool handle_decode(HANDLE h, struct slot **slot, uint32_t *generation,
+                                 enum handle_kind *kind)
 {
     uint64_t v = (uint64_t)(uintptr_t)h;
     *generation = (uint32_t)(v >> 32);
@@ -233,7 +233,7 @@ void handles_publish(HANDLE h, void *object)
     struct slot *s;
     uint32_t generation;
     enum handle_kind kind;
-    decode(h, &s, &generation, &kind);
+    handle_decode(h, &s, &generation, &kind);
     /* Release (both): a lookup that sees the new state sees the object, and
      * one that sees the object sees everything written to it before. */
     atomic_store_explicit(&s->object, object, memory_order_release);
@@ -251,7 +251,7 @@ void *handles_lookup(HANDLE h, enum handle_kind kind)
     struct slot *s;
     uint32_t generation;
     enum handle_kind encoded;
-    if (!decode(h, &s, &generation, &encoded) || encoded != kind || !slot_is_ours(s))
+    if (!handle_decode(h, &s, &generation, &encoded) || encoded != kind || !slot_is_ours(s))
         return NULL;
     uint64_t expected = (uint64_t)generation << 8 | kind;
     if (atomic_load_explicit(&s->state, memory_order_acquire) != expected)
@@ -270,7 +270,7 @@ bool handles_remove(HANDLE h, enum handle_kind kind)
     struct slot *s;
     uint32_t generation;
     enum handle_kind encoded;
-    if (!decode(h, &s, &generation, &encoded) || encoded != kind || !slot_is_ours(s))
+    if (!handle_decode(h, &s, &generation, &encoded) || encoded != kind || !slot_is_ours(s))
         return false;
     uint64_t expected = (uint64_t)generation << 8 | kind;
     /* The next generation, unpublished. A slot whose generation would wrap is
