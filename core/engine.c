@@ -8,6 +8,20 @@
  * superseded version must not wait for the writer lock. It raises
  * reclaim_pending and tries the lock; if somebody holds it, that holder sees
  * the flag right after unlocking and does the work (writer_unlock).
+ *
+ * Why nothing is lost, in two parts:
+ *   - The raiser stores the flag, then tries the lock; the holder unlocks,
+ *     then loads the flag. Each side's store must be ordered before its
+ *     load, which only a full fence does (mark_reclaim_pending, and after
+ *     every unlock). With the two fences, either the raiser's trylock sees
+ *     the unlock, or the holder's load sees the flag. The flag's own loads
+ *     can then be relaxed.
+ *   - The holder clears the flag, then scans the reference counts. A
+ *     release whose last reference the scan missed raises the flag after
+ *     its decrement; the clear is an acquire exchange and the raise a
+ *     release store, so if the clear read that raise, the decrement happens
+ *     before the scan, and the scan does not miss it. Otherwise the raise
+ *     comes after the clear and stays up for the next unlock's check.
  */
 #include "engine.h"
 
@@ -49,6 +63,9 @@ bool engine_initialize(void)
             HANDLE h = handles_reserve(HANDLE_KIND_ENGINE);
             if (h != NULL)
                 handles_cancel(h);
+            /* Release: the store, the table and the first handle segment are
+             * set up before a thread that sees true uses them (pairs with the
+             * acquire in engine_ready). */
             atomic_store_explicit(&engine_initialized, true, memory_order_release);
         } else {
             /* Only the empty version was made: give it back. */
@@ -59,20 +76,28 @@ bool engine_initialize(void)
     return ok;
 }
 
+/* Under the writer lock, before scanning the retained versions: a release
+ * during the scan raises the flag again. Acquire: pairs with the release
+ * store in mark_reclaim_pending (see the top of this file). */
+static void reclaim_pending_clear(void)
+{
+    (void)atomic_exchange_explicit(&reclaim_pending, false, memory_order_acquire);
+}
+
 /* Runs pending reclamation if the writer lock is free (never waits for it).
  * Only the unlinking happens under the lock; the frees come after. */
 static void reclaim_if_pending(void)
 {
     for (;;) {
-        if (!atomic_load_explicit(&reclaim_pending, memory_order_seq_cst))
+        /* Relaxed: ordered by the fences (see the top of this file). */
+        if (!atomic_load_explicit(&reclaim_pending, memory_order_relaxed))
             return;
         if (pthread_mutex_trylock(&engine.writer_lock) != 0)
             return; /* the holder sees the flag after it unlocks */
-        /* Clear before scanning: a release during the scan raises it again. */
-        atomic_store_explicit(&reclaim_pending, false, memory_order_seq_cst);
+        reclaim_pending_clear();
         struct version *dead = version_store_reclaim(&engine.versions);
         pthread_mutex_unlock(&engine.writer_lock);
-        /* Pairs with the fence in engine_snapshot_release, as in writer_unlock. */
+        /* Pairs with the fence in mark_reclaim_pending, as in writer_unlock. */
         full_fence();
         version_free_reclaimed(&engine.versions, dead);
     }
@@ -86,8 +111,8 @@ static void writer_lock(void)
 static void writer_unlock(void)
 {
     pthread_mutex_unlock(&engine.writer_lock);
-    /* Pairs with the fence in engine_snapshot_release: either that reader's
-     * trylock succeeds, or we see its flag here. */
+    /* Pairs with the fence in mark_reclaim_pending: either that reader's
+     * trylock sees this unlock, or we see its flag here. */
     full_fence();
     reclaim_if_pending();
 }
@@ -100,7 +125,11 @@ struct version *engine_snapshot_acquire(void)
 /* After the last reference of a superseded version went. */
 static void mark_reclaim_pending(void)
 {
-    atomic_store_explicit(&reclaim_pending, true, memory_order_seq_cst);
+    /* Release: pairs with the acquire exchange in reclaim_pending_clear (our
+     * decrement happens before the scan of a clearer that reads this). */
+    atomic_store_explicit(&reclaim_pending, true, memory_order_release);
+    /* The flag before our trylock: pairs with the fence after each unlock
+     * (writer_unlock, reclaim_if_pending). */
     full_fence();
 }
 
@@ -261,7 +290,7 @@ static void combine_pending(void)
         struct write_request *r = list;
         list = r->next; /* read before done: r is its writer's again after */
         /* Release: the status, and the published version, are seen by the
-         * writer (pairs with the acquire in write_and_wait). */
+         * writer (pairs with the acquire in write_is_done). */
         atomic_store_explicit(&r->done, true, memory_order_release);
     }
 }
@@ -396,7 +425,7 @@ void engine_memory_stats(FWPM_MEMORY_STATS0 *stats)
 void engine_reclaim(void)
 {
     writer_lock();
-    atomic_store_explicit(&reclaim_pending, false, memory_order_seq_cst);
+    reclaim_pending_clear();
     struct version_store_cache cache;
     version_store_take_cache(&engine.versions, &cache);
     sessions_table_shrink_if_empty(&engine.sessions);

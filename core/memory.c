@@ -107,6 +107,7 @@ static void serving_resolve(void)
 static const struct allocator *allocator_resolve(void)
 {
     pthread_once(&serving_once, serving_resolve);
+    /* Acquire: as in allocator_serving (pthread_once orders it too). */
     return atomic_load_explicit(&serving, memory_order_acquire);
 }
 
