@@ -41,8 +41,9 @@ static struct engine {
     struct version_store versions;
 } engine = {
     /* Adaptive: a writer spins briefly before sleeping. Critical sections are
-     * short (no allocation, no free), and a futex round trip costs more than
-     * waiting one out. */
+     * short (O(log n) path copies; they allocate only when the sessions
+     * table grows or the edit's estimate of its chunks fell short, and free
+     * nothing), and a futex round trip costs more than waiting one out. */
     .writer_lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP,
 };
 

@@ -35,7 +35,7 @@ struct page_header {
     uint64_t incarnation; /* of the engine that made it (process.h) */
 };
 
-#define PAGE_MAGIC 0x46574D5041474531u /* "FWPMPAGE1" */
+#define PAGE_MAGIC 0x46574D5041474531u /* "FWMPAGE1" in ASCII, first byte most significant */
 
 static void enumeration_free_deferred(epoch_entry *entry)
 {
@@ -156,7 +156,8 @@ static void page_free(struct page_header *page)
  * One fetch-and-add, no retry loop: claims are disjoint ranges of the
  * cursor, clipped at the end. The cursor may pass size by what racing
  * claims asked for (at most one request each, since a caller that sees it
- * at or past size returns before any atomic): every test is cursor >= size. */
+ * at or past size returns before its fetch-and-add): every test is
+ * cursor >= size. */
 static size_t cursor_claim(struct enumeration *en, size_t size, size_t want, uint64_t *start)
 {
     /* Relaxed: the cursor only partitions positions; the entries come from
@@ -182,7 +183,7 @@ DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 reques
     uint64_t cursor = atomic_load_explicit(&en->cursor, memory_order_relaxed);
     size_t left = cursor < size ? size - (size_t)cursor : 0;
     size_t want = requested < left ? requested : left;
-    if (want == 0) { /* exhausted, or 0 asked: no atomic at all */
+    if (want == 0) { /* exhausted, or 0 asked: one relaxed load, no atomic write */
         *entries = NULL;
         *returned = 0;
         return ERROR_SUCCESS;

@@ -19,8 +19,8 @@
 #include <ck_epoch.h>
 #include <stdbool.h>
 
-/* Embed one in an object to retire it; the callback gets it back (use
- * container_of-style arithmetic to reach the object). */
+/* Embed one in an object to retire it; the callback gets it back (reach the
+ * object with container_of, container_of.h). */
 typedef struct epoch_entry epoch_entry;
 typedef void epoch_callback(epoch_entry *entry);
 struct epoch_entry {

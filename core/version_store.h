@@ -134,7 +134,8 @@ void version_store_stats(struct version_store *store, uint64_t *open_sessions,
  * for each change reserve and append or remove, then publish, then finish
  * (no lock again: frees what the writes dropped and what they did not use).
  * Only the middle holds the lock, and none of it allocates or frees in the
- * common case. finish is called whatever happened, once prepare has been.
+ * common case (reserve allocates when the estimate fell short). finish is called whatever happened,
+ * once prepare has been.
  *
  * One edit may carry several changes (a batch of combined writers): each
  * change is reserved first, with the chunks that another prepared edit (its
