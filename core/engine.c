@@ -31,6 +31,7 @@
 #include "process.h"
 #include "sanitizer.h"
 #include "sessions_table.h"
+#include "trace.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -48,6 +49,14 @@ static struct engine {
 };
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Open sessions as of the latest publication (for the tracepoints). */
+static uint64_t engine_open_sessions(void)
+{
+    uint64_t open_sessions, live_versions;
+    version_store_stats(&engine.versions, &open_sessions, &live_versions);
+    return open_sessions;
+}
 _Atomic bool engine_initialized;
 static _Atomic bool reclaim_pending;
 
@@ -353,11 +362,13 @@ DWORD engine_open_session(const FWPM_SESSION0 *requested, HANDLE *engine_handle)
     }
     handles_publish(h, s);
     *engine_handle = h;
+    trace_session_opened(s->view.processId, engine_open_sessions());
     return ERROR_SUCCESS;
 }
 
 DWORD engine_close_session(HANDLE engine_handle, struct session *s)
 {
+    DWORD pid = s->view.processId; /* s may go once the close is published */
     struct version_edit edit;
     /* Allocate first, so that a failure changes nothing. */
     if (!version_edit_prepare(&engine.versions, &edit, false))
@@ -366,6 +377,8 @@ DWORD engine_close_session(HANDLE engine_handle, struct session *s)
         .kind = WRITE_CLOSE, .session = s, .handle = engine_handle, .edit = &edit};
     DWORD status = write_and_wait(&r); /* closed from its batch's publication */
     version_edit_finish(&edit);
+    if (status == ERROR_SUCCESS)
+        trace_session_closed(pid, engine_open_sessions());
     return status;
 }
 

@@ -10,6 +10,7 @@
 #include "memory.h"
 #include "process.h"
 #include "refcount.h"
+#include "trace.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -209,6 +210,7 @@ DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 reques
         return ERROR_SUCCESS;
     }
     version_copy(version, (size_t)start, got, page_entries(page));
+    trace_page_served(got, start);
     page->source = en;
     *entries = page_entries(page);
     *returned = (UINT32)got;

@@ -87,6 +87,9 @@ bool session_key_is_zero(const GUID *key);
 /* Frees a record no reader can reach (never published, or past its grace). */
 void session_free(struct session *s);
 
+/* The size of a record's block (it sums its string lengths). */
+size_t session_record_bytes(const struct session *s);
+
 /* Frees a record after a grace period. */
 void session_retire(struct session *s);
 

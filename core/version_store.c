@@ -7,6 +7,7 @@
 
 #include "container_of.h"
 #include "memory.h"
+#include "trace.h"
 
 #include <string.h>
 
@@ -187,8 +188,10 @@ struct version *version_acquire_current(struct version_store *store)
         /* Acquire: pairs with the writer's release in version_edit_publish.
          * The epoch section keeps the root's memory while we try to hold it. */
         struct version *v = atomic_load_explicit(&store->current, memory_order_acquire);
-        if (version_try_hold(v))
+        if (version_try_hold(v)) {
+            trace_snapshot_taken(v->number, v->sessions.count);
             return v;
+        }
         /* Its last reference went: v was superseded; a newer one is current. */
     }
 }
@@ -201,6 +204,18 @@ static void garbage_free(struct garbage *g)
         vector_chunk_free(container_of(g, struct vector_chunk, garbage));
     else
         session_retire(container_of(g, struct session, garbage));
+}
+
+/* Adds what a list of garbage holds to a reclamation batch's figures. Only
+ * while reclaim_batch is traced: a session's size sums its strings. */
+static void garbage_measure(const struct garbage *list, uint64_t *objects, uint64_t *bytes)
+{
+    for (const struct garbage *g = list; g != NULL; g = g->next) {
+        ++*objects;
+        *bytes += g->kind == GARBAGE_CHUNK
+                      ? sizeof(struct vector_chunk)
+                      : session_record_bytes(container_of(g, struct session, garbage));
+    }
 }
 
 static void garbage_free_list(struct garbage *list)
@@ -271,12 +286,20 @@ struct version *version_store_reclaim(struct version_store *store)
 
 void version_free_reclaimed(struct version_store *store, struct version *dead)
 {
+    bool traced = trace_reclaim_batch_enabled();
+    uint64_t objects = 0, bytes = 0;
     while (dead != NULL) {
         struct version *r = dead;
         dead = r->older;
+        if (traced) {
+            garbage_measure(r->waiting, &objects, &bytes);
+            objects++;
+            bytes += sizeof(*r);
+        }
         garbage_free_list(r->waiting);
         version_retire(store, r);
     }
+    trace_reclaim_batch(objects, bytes);
 }
 
 void version_store_take_cache(struct version_store *store, struct version_store_cache *out)
@@ -408,6 +431,7 @@ void version_edit_publish(struct version_edit *e)
      * reader can load the pointer (pairs with the acquire load in
      * version_acquire_current). */
     atomic_store_explicit(&store->current, next, memory_order_release);
+    trace_version_published(next->number, next->sessions.count);
     e->next = NULL; /* published: no longer the edit's to free */
     /* Relaxed: statistics and hints. */
     atomic_fetch_add_explicit(&store->live_versions, 1, memory_order_relaxed);
@@ -435,6 +459,11 @@ void version_edit_finish(struct version_edit *e)
         vector_chunk_free(w->pool[--w->pool_size]);
     if (e->next != NULL)
         version_recycle(e->next); /* begun, never published: nobody saw it */
+    if (e->unused != NULL && trace_reclaim_batch_enabled()) {
+        uint64_t objects = 0, bytes = 0;
+        garbage_measure(e->unused, &objects, &bytes);
+        trace_reclaim_batch(objects, bytes); /* what no version needed after the write */
+    }
     garbage_free_list(e->unused);
     epoch_retire_batch(&e->handoff);
 }
