@@ -2,12 +2,18 @@
 /*
  * api.c - the public functions: argument checks, the epoch section, and a
  * call into the module that owns the work. Nothing else happens here.
+ *
+ * Each function makes one predictable branch on the engine mode (resolved
+ * once per process, host_mode.h) after its argument checks, which both
+ * engines share: host mode goes to host_client.c.
  */
 #include "fwpm_linux.h"
 
 #include "engine.h"
 #include "enumeration.h"
 #include "epoch.h"
+#include "host_client.h"
+#include "host_mode.h"
 #include "memory.h"
 
 /* Enters the engine: set up, and inside a section. */
@@ -29,13 +35,17 @@ DWORD WINAPI FwpmEngineOpen0(const wchar_t *serverName, UINT32 authnService,
         return RPC_S_UNKNOWN_AUTHN_SERVICE;
     if (engineHandle == NULL)
         return FWP_E_NULL_POINTER;
+    if (host_mode_is_host())
+        return host_client_open(session, engineHandle);
     if (!engine_ready())
         return ERROR_NOT_ENOUGH_MEMORY;
-    return engine_open_session(session, engineHandle);
+    return engine_open_session(session, NULL, engineHandle);
 }
 
 DWORD WINAPI FwpmEngineClose0(HANDLE engineHandle)
 {
+    if (host_mode_is_host())
+        return host_client_close(engineHandle);
     ck_epoch_record_t *record;
     DWORD status = api_enter(&record);
     if (status != ERROR_SUCCESS)
@@ -60,6 +70,8 @@ DWORD WINAPI FwpmSessionCreateEnumHandle0(HANDLE engineHandle,
         return FWP_E_NULL_POINTER;
     if (enumTemplate != NULL && enumTemplate->reserved != 0)
         return FWP_E_RESERVED;
+    if (host_mode_is_host())
+        return host_client_create_enum(engineHandle, enumHandle);
     ck_epoch_record_t *record;
     DWORD status = api_enter(&record);
     if (status != ERROR_SUCCESS)
@@ -75,6 +87,9 @@ DWORD WINAPI FwpmSessionEnum0(HANDLE engineHandle, HANDLE enumHandle, UINT32 num
 {
     if (entries == NULL || numEntriesReturned == NULL)
         return FWP_E_NULL_POINTER;
+    if (host_mode_is_host())
+        return host_client_enum(engineHandle, enumHandle, numEntriesRequested, entries,
+                                numEntriesReturned);
     ck_epoch_record_t *record;
     DWORD status = api_enter(&record);
     if (status != ERROR_SUCCESS)
@@ -89,6 +104,8 @@ DWORD WINAPI FwpmSessionEnum0(HANDLE engineHandle, HANDLE enumHandle, UINT32 num
 
 DWORD WINAPI FwpmSessionDestroyEnumHandle0(HANDLE engineHandle, HANDLE enumHandle)
 {
+    if (host_mode_is_host())
+        return host_client_destroy_enum(engineHandle, enumHandle);
     ck_epoch_record_t *record;
     DWORD status = api_enter(&record);
     if (status != ERROR_SUCCESS)

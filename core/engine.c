@@ -334,11 +334,12 @@ static DWORD write_and_wait(struct write_request *r)
     return r->status;
 }
 
-DWORD engine_open_session(const FWPM_SESSION0 *requested, HANDLE *engine_handle)
+DWORD engine_open_session(const FWPM_SESSION0 *requested, const struct identity *who,
+                          HANDLE *engine_handle)
 {
     bool generated = requested == NULL || session_key_is_zero(&requested->sessionKey);
     struct session *s;
-    DWORD status = session_create(requested, &s);
+    DWORD status = session_create(requested, who, &s);
     if (status != ERROR_SUCCESS)
         return status;
     HANDLE h = handles_reserve(HANDLE_KIND_ENGINE);

@@ -36,8 +36,13 @@ static inline bool engine_ready(void)
     return engine_initialize();
 }
 
-/* Opens a session: FwpmEngineOpen0 after its argument checks. */
-DWORD engine_open_session(const FWPM_SESSION0 *requested, HANDLE *engine_handle);
+struct identity;
+
+/* Opens a session: FwpmEngineOpen0 after its argument checks. The session's
+ * process id, SID and user are who's (NULL: the calling process's; the host
+ * engine passes its client's peer credentials). */
+DWORD engine_open_session(const FWPM_SESSION0 *requested, const struct identity *who,
+                          HANDLE *engine_handle);
 
 /* Closes the session behind a valid engine handle: removes it from the set
  * and invalidates the handle. Inside a section. ERROR_INVALID_HANDLE when a

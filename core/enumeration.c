@@ -28,16 +28,6 @@ struct enumeration {
     epoch_entry retire;
 };
 
-/* What precedes every returned array. */
-struct page_header {
-    uint64_t magic;
-    struct enumeration *source; /* the reference that keeps the entries alive */
-    size_t bytes;
-    uint64_t incarnation; /* of the engine that made it (process.h) */
-};
-
-#define PAGE_MAGIC 0x46574D5041474531u /* "FWMPAGE1" in ASCII, first byte most significant */
-
 static void enumeration_free_deferred(epoch_entry *entry)
 {
     struct enumeration *en = container_of(entry, struct enumeration, retire);
@@ -256,6 +246,10 @@ void enumeration_free_page(void **p)
         return;
     struct page_header *page = (struct page_header *)*p - 1;
     *p = NULL;
+    if (page->magic == PAGE_MAGIC_HOST) { /* self-contained copies: nothing to release */
+        page_free(page);
+        return;
+    }
     if (page->magic != PAGE_MAGIC)
         return; /* not an array of ours: a caller bug, not worth a crash */
     struct enumeration *source = page->source;

@@ -22,6 +22,23 @@
 
 #include "session.h"
 
+#include <stddef.h>
+#include <stdint.h>
+
+/* What precedes every returned array. An in-process page (PAGE_MAGIC) holds
+ * a reference to its enumeration; a host-engine page (PAGE_MAGIC_HOST, built
+ * by host_page.c) holds deep copies of its entries, and source is NULL. Both
+ * are one block of `bytes` from memory_alloc, freed by enumeration_free_page. */
+struct page_header {
+    uint64_t magic;
+    struct enumeration *source; /* the reference that keeps the entries alive */
+    size_t bytes;
+    uint64_t incarnation; /* of the engine that made it (process.h) */
+};
+
+#define PAGE_MAGIC 0x46574D5041474531u      /* "FWMPAGE1" in ASCII, first byte most significant */
+#define PAGE_MAGIC_HOST 0x46574D5048535431u /* "FWMPHST1" */
+
 /* FwpmSessionCreateEnumHandle0 once the engine handle resolved to owner. */
 DWORD enumeration_create(struct session *owner, HANDLE *enum_handle);
 

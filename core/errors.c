@@ -28,15 +28,19 @@ struct fwpm_error_entry {
 static const struct fwpm_error_entry fwpm_errors[] = {
     /* Win32 and RPC codes (decimal, as Windows prints them). */
     FWPM_ERR(ERROR_SUCCESS, "0", "The operation completed successfully."),
+    FWPM_ERR(ERROR_ACCESS_DENIED, "5", "Access is denied."),
     FWPM_ERR(ERROR_INVALID_HANDLE, "6", "The handle is invalid."),
     FWPM_ERR(ERROR_NOT_ENOUGH_MEMORY, "8",
              "Not enough memory resources are available to process this command."),
     FWPM_ERR(ERROR_NOT_SUPPORTED, "50", "The request is not supported."),
     FWPM_ERR(ERROR_INVALID_PARAMETER, "87", "The parameter is incorrect."),
     FWPM_ERR(RPC_S_SERVER_UNAVAILABLE, "1722", "The RPC server is unavailable."),
+    FWPM_ERR(RPC_S_CALL_FAILED, "1726", "The remote procedure call failed."),
     FWPM_ERR(RPC_S_UNKNOWN_AUTHN_SERVICE, "1747", "The authentication service is unknown."),
     FWPM_ERR(EPT_S_NOT_REGISTERED, "1753",
              "There are no more endpoints available from the endpoint mapper."),
+    FWPM_ERR(ERROR_NOT_ENOUGH_QUOTA, "1816",
+             "Not enough quota is available to process this command."),
 
     /* Windows Filtering Platform (facility 0x32). */
     FWPM_ERR(FWP_E_CALLOUT_NOT_FOUND, "0x80320001", "The callout does not exist."),

@@ -126,6 +126,14 @@ bool identity_of_caller(struct identity *out)
     return out->account != NULL;
 }
 
+bool identity_of_peer(struct identity *out, pid_t pid, uid_t uid)
+{
+    out->process_id = (DWORD)pid;
+    out->uid = uid;
+    out->account = account_of(uid);
+    return out->account != NULL;
+}
+
 void identity_write_sid(SID *sid, uid_t uid)
 {
     static const BYTE unix_authority[6] = {0, 0, 0, 0, 0, 22};

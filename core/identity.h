@@ -41,6 +41,10 @@ struct identity {
  * that uid's account. false when out of memory for a new account. */
 bool identity_of_caller(struct identity *out);
 
+/* Fills *out for a process the caller vouches for (the host engine: the
+ * kernel's peer credentials of a connection). false when out of memory. */
+bool identity_of_peer(struct identity *out, pid_t pid, uid_t uid);
+
 /* In a fork child, by the fork handler alone: the child's process id, and
  * the account cache's lock re-initialised (the cached accounts, immutable,
  * stay valid). */

@@ -98,7 +98,8 @@ static unsigned char *place_string(unsigned char *at, const wchar_t *src, size_t
     return at + (length + 1) * sizeof(wchar_t);
 }
 
-DWORD session_create(const FWPM_SESSION0 *requested, struct session **out)
+DWORD session_create(const FWPM_SESSION0 *requested, const struct identity *peer,
+                     struct session **out)
 {
     static const FWPM_SESSION0 anonymous;
     if (requested == NULL)
@@ -113,7 +114,9 @@ DWORD session_create(const FWPM_SESSION0 *requested, struct session **out)
         return FWP_E_INVALID_PARAMETER;
 
     struct identity who;
-    if (!identity_of_caller(&who))
+    if (peer != NULL)
+        who = *peer;
+    else if (!identity_of_caller(&who))
         return ERROR_NOT_ENOUGH_MEMORY;
 
     /* One block: record, SID (4-byte aligned), then the wide strings. */

@@ -73,9 +73,11 @@ static inline void session_enums_unlock(struct session *s)
 
 /* Checks a client's FWPM_SESSION0 (NULL allowed) and builds a record from it:
  * strings deep-copied, zero key replaced by a random version-4 GUID, identity
- * filled in. Returns ERROR_SUCCESS, FWP_E_INVALID_FLAGS,
- * FWP_E_INVALID_PARAMETER or ERROR_NOT_ENOUGH_MEMORY. */
-DWORD session_create(const FWPM_SESSION0 *requested, struct session **out);
+ * filled in from who (NULL: the calling process). Returns ERROR_SUCCESS,
+ * FWP_E_INVALID_FLAGS, FWP_E_INVALID_PARAMETER or ERROR_NOT_ENOUGH_MEMORY. */
+struct identity;
+DWORD session_create(const FWPM_SESSION0 *requested, const struct identity *who,
+                     struct session **out);
 
 /* Gives a generated key a fresh random value (after a collision). Only for
  * records not yet published. */

@@ -17,6 +17,9 @@
 #ifndef ERROR_SUCCESS
 #define ERROR_SUCCESS 0u
 #endif
+#ifndef ERROR_ACCESS_DENIED
+#define ERROR_ACCESS_DENIED 5u
+#endif
 #ifndef ERROR_INVALID_HANDLE
 #define ERROR_INVALID_HANDLE 6u
 #endif
@@ -29,9 +32,13 @@
 #ifndef ERROR_NOT_SUPPORTED
 #define ERROR_NOT_SUPPORTED 50u
 #endif
+#ifndef ERROR_NOT_ENOUGH_QUOTA
+#define ERROR_NOT_ENOUGH_QUOTA 1816u
+#endif
 
 #define RPC_S_UNKNOWN_AUTHN_SERVICE 1747u
 #define RPC_S_SERVER_UNAVAILABLE 1722u
+#define RPC_S_CALL_FAILED 1726u
 #define EPT_S_NOT_REGISTERED 1753u
 
 /* Windows Filtering Platform errors (facility 0x32). */

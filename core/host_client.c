@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * host_client.c - one sd-bus peer connection per session to fwpmd.
+ */
+#include "host_client.h"
+
+#include "container_of.h"
+#include "epoch.h"
+#include "handles.h"
+#include "host_mode.h"
+#include "host_page.h"
+#include "host_sdbus.h"
+#include "memory.h"
+#include "refcount.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <wchar.h>
+
+/* One session's connection. refs: the handle's own reference plus one per
+ * call in flight; the last release frees it after a grace period (lookups
+ * run in epoch sections). lock serializes the connection (sd-bus objects
+ * are single-threaded) and guards bus and closed. */
+struct host_session {
+    _Atomic uint64_t refs;
+    pid_t owner; /* the process that opened it */
+    pthread_mutex_t lock;
+    sd_bus *bus;
+    bool closed;
+    epoch_entry retire;
+};
+
+/* sd-bus, loaded by the first connect; every session implies it loaded. */
+static const struct host_sdbus *sd;
+
+/* ---- the process id, renewed in a fork child (sessions are per process) */
+
+static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+static _Atomic pid_t current_pid;
+
+static void pid_after_fork(void)
+{
+    atomic_store_explicit(&current_pid, getpid(), memory_order_relaxed);
+}
+
+static void pid_init(void)
+{
+    atomic_store_explicit(&current_pid, getpid(), memory_order_relaxed);
+    pthread_atfork(NULL, NULL, pid_after_fork);
+}
+
+static pid_t this_process(void)
+{
+    pthread_once(&pid_once, pid_init);
+    return atomic_load_explicit(&current_pid, memory_order_relaxed);
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* An sd-bus failure on an established connection, as Windows' RPC codes. */
+static DWORD rpc_status(int r)
+{
+    switch (-r) {
+    case ECONNRESET:
+    case ENOTCONN:
+    case EPIPE:
+    case ECONNREFUSED:
+    case ECHILD:
+        return RPC_S_SERVER_UNAVAILABLE;
+    default:
+        return RPC_S_CALL_FAILED;
+    }
+}
+
+/* ---- connections ----------------------------------------------------------- */
+
+/* A connected stream socket to the daemon, or -1 with errno. The connect
+ * itself is bounded by the send timeout (a full backlog waits that long). */
+static int connect_daemon(void)
+{
+    const char *path = host_mode_socket_path();
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (path == NULL || strlen(path) >= sizeof(addr.sun_path)) {
+        errno = ENOENT;
+        return -1;
+    }
+    strcpy(addr.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct timeval tv = {HOST_CLIENT_TIMEOUT_USEC / 1000000u, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
+/* A started sd-bus peer connection, or an error code: EPT_S_NOT_REGISTERED
+ * when nobody listens. */
+static DWORD connect_bus(sd_bus **out)
+{
+    const struct host_sdbus *loaded = host_sdbus();
+    if (loaded == NULL)
+        return EPT_S_NOT_REGISTERED; /* no libsystemd.so.0: no way to the daemon */
+    sd = loaded;
+    int fd = connect_daemon();
+    if (fd < 0)
+        return errno == ENOMEM || errno == ENOBUFS ? ERROR_NOT_ENOUGH_MEMORY : EPT_S_NOT_REGISTERED;
+    sd_bus *bus = NULL;
+    int r = sd->bus_new(&bus);
+    if (r >= 0)
+        r = sd->bus_set_fd(bus, fd, fd);
+    if (r >= 0)
+        r = sd->bus_set_method_call_timeout(bus, HOST_CLIENT_TIMEOUT_USEC);
+    if (r >= 0)
+        r = sd->bus_start(bus);
+    if (r < 0) {
+        if (bus != NULL)
+            sd->bus_unref(bus); /* closes fd once it took it */
+        else
+            close(fd);
+        return r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : EPT_S_NOT_REGISTERED;
+    }
+    *out = bus;
+    return ERROR_SUCCESS;
+}
+
+static void host_session_free_deferred(epoch_entry *entry)
+{
+    struct host_session *hs = container_of(entry, struct host_session, retire);
+    pthread_mutex_destroy(&hs->lock);
+    memory_free(hs, sizeof(*hs), MEMORY_DATA);
+}
+
+static void host_session_release(struct host_session *hs)
+{
+    if (refcount_release(&hs->refs))
+        epoch_retire(&hs->retire, host_session_free_deferred);
+}
+
+/* The session behind a handle of this process, with a reference; NULL for
+ * a bad, closed or inherited handle. */
+static struct host_session *host_session_acquire(HANDLE engine_handle)
+{
+    ck_epoch_record_t *record;
+    if (!epoch_enter(&record))
+        return NULL;
+    struct host_session *hs = handles_lookup(engine_handle, HANDLE_KIND_ENGINE);
+    if (hs != NULL && (hs->owner != this_process() || !refcount_try_acquire(&hs->refs)))
+        hs = NULL;
+    epoch_exit(record);
+    return hs;
+}
+
+/* Takes the session's lock; false (lock not held) when it is closed. */
+static bool host_session_lock(struct host_session *hs)
+{
+    pthread_mutex_lock(&hs->lock);
+    if (!hs->closed)
+        return true;
+    pthread_mutex_unlock(&hs->lock);
+    return false;
+}
+
+/* sd_bus_message_append through the loaded appendv. */
+static int append(sd_bus_message *m, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    int r = sd->message_appendv(m, types, ap);
+    va_end(ap);
+    return r;
+}
+
+/* Calls method on the session's connection (lock held); *reply on success.
+ * The first reply argument is always the engine's status. */
+static DWORD call(struct host_session *hs, const char *method, sd_bus_message **reply,
+                  const char *types, ...)
+{
+    sd_bus_message *m = NULL;
+    int r =
+        sd->message_new_method_call(hs->bus, &m, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE, method);
+    if (r >= 0 && types != NULL) {
+        va_list ap;
+        va_start(ap, types);
+        r = sd->message_appendv(m, types, ap);
+        va_end(ap);
+    }
+    if (r >= 0)
+        r = sd->bus_call(hs->bus, m, 0, NULL, reply);
+    sd->message_unref(m);
+    if (r < 0)
+        return r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : rpc_status(r);
+    uint32_t status;
+    if (sd->message_read(*reply, "u", &status) < 0) {
+        *reply = sd->message_unref(*reply);
+        return RPC_S_CALL_FAILED;
+    }
+    return status;
+}
+
+/* ---- the API ------------------------------------------------------------ */
+
+/* Appends a string as native wide characters, at most HOST_WIRE_STRING_MAX
+ * (a longer one is cut there, which the engine rejects as too long). */
+static int append_string(sd_bus_message *m, const wchar_t *s)
+{
+    size_t n = s == NULL ? 0 : wcsnlen(s, HOST_WIRE_STRING_MAX);
+    return sd->message_append_array(m, 'y', s == NULL ? "" : (const void *)s, n * sizeof(wchar_t));
+}
+
+static DWORD send_open(struct host_session *hs, const FWPM_SESSION0 *session)
+{
+    static const FWPM_SESSION0 anonymous;
+    if (session == NULL)
+        session = &anonymous;
+    const wchar_t *name = session->displayData.name;
+    const wchar_t *description = session->displayData.description;
+    uint32_t present = (name != NULL ? HOST_WIRE_PRESENT_NAME : 0) |
+                       (description != NULL ? HOST_WIRE_PRESENT_DESCRIPTION : 0);
+    sd_bus_message *m = NULL, *reply = NULL;
+    int r =
+        sd->message_new_method_call(hs->bus, &m, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE, "Open");
+    if (r >= 0)
+        r = sd->message_append_array(m, 'y', &session->sessionKey, sizeof(GUID));
+    if (r >= 0)
+        r = append(m, "uuu", session->flags, session->txnWaitTimeoutInMSec, present);
+    if (r >= 0)
+        r = append_string(m, name);
+    if (r >= 0)
+        r = append_string(m, description);
+    if (r >= 0)
+        r = sd->bus_call(hs->bus, m, 0, NULL, &reply);
+    sd->message_unref(m);
+    if (r < 0)
+        return r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : rpc_status(r);
+    uint32_t status = RPC_S_CALL_FAILED;
+    if (sd->message_read(reply, "u", &status) < 0)
+        status = RPC_S_CALL_FAILED;
+    sd->message_unref(reply);
+    return status;
+}
+
+DWORD host_client_open(const FWPM_SESSION0 *session, HANDLE *engine_handle)
+{
+    struct host_session *hs = memory_alloc(sizeof(*hs), MEMORY_DATA);
+    if (hs == NULL)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    HANDLE h = handles_reserve(HANDLE_KIND_ENGINE);
+    if (h == NULL) {
+        memory_free(hs, sizeof(*hs), MEMORY_DATA);
+        return ERROR_NOT_ENOUGH_MEMORY;
+    }
+    DWORD status = connect_bus(&hs->bus);
+    if (status == ERROR_SUCCESS) {
+        status = send_open(hs, session);
+        if (status != ERROR_SUCCESS)
+            sd->bus_flush_close_unref(hs->bus);
+    }
+    if (status != ERROR_SUCCESS) {
+        handles_cancel(h);
+        memory_free(hs, sizeof(*hs), MEMORY_DATA);
+        return status;
+    }
+    atomic_init(&hs->refs, 1);
+    hs->owner = this_process();
+    hs->closed = false;
+    pthread_mutex_init(&hs->lock, NULL);
+    handles_publish(h, hs);
+    *engine_handle = h;
+    return ERROR_SUCCESS;
+}
+
+DWORD host_client_close(HANDLE engine_handle)
+{
+    struct host_session *hs = host_session_acquire(engine_handle);
+    if (hs == NULL)
+        return ERROR_INVALID_HANDLE;
+    if (!handles_remove(engine_handle, HANDLE_KIND_ENGINE)) {
+        host_session_release(hs);
+        return ERROR_INVALID_HANDLE; /* a racing close won */
+    }
+    /* Wait for calls in flight on the connection, then end it: the daemon
+     * closes the session before it answers, so a snapshot taken after we
+     * return never holds it. The handle is gone whatever the daemon says. */
+    pthread_mutex_lock(&hs->lock);
+    sd_bus_message *reply = NULL;
+    DWORD status = call(hs, "Close", &reply, NULL);
+    sd->message_unref(reply);
+    sd->bus_flush_close_unref(hs->bus);
+    hs->bus = NULL;
+    hs->closed = true;
+    pthread_mutex_unlock(&hs->lock);
+    host_session_release(hs); /* ours */
+    host_session_release(hs); /* the handle's */
+    return status;
+}
+
+DWORD host_client_create_enum(HANDLE engine_handle, HANDLE *enum_handle)
+{
+    struct host_session *hs = host_session_acquire(engine_handle);
+    if (hs == NULL)
+        return ERROR_INVALID_HANDLE;
+    DWORD status = ERROR_INVALID_HANDLE;
+    if (host_session_lock(hs)) {
+        sd_bus_message *reply = NULL;
+        status = call(hs, "CreateEnum", &reply, NULL);
+        uint64_t h = 0;
+        if (reply != NULL && sd->message_read(reply, "t", &h) < 0 && status == ERROR_SUCCESS)
+            status = RPC_S_CALL_FAILED;
+        if (status == ERROR_SUCCESS)
+            *enum_handle = (HANDLE)(uintptr_t)h;
+        sd->message_unref(reply);
+        pthread_mutex_unlock(&hs->lock);
+    }
+    host_session_release(hs);
+    return status;
+}
+
+DWORD host_client_destroy_enum(HANDLE engine_handle, HANDLE enum_handle)
+{
+    struct host_session *hs = host_session_acquire(engine_handle);
+    if (hs == NULL)
+        return ERROR_INVALID_HANDLE;
+    DWORD status = ERROR_INVALID_HANDLE;
+    if (host_session_lock(hs)) {
+        sd_bus_message *reply = NULL;
+        status = call(hs, "Destroy", &reply, "t", (uint64_t)(uintptr_t)enum_handle);
+        sd->message_unref(reply);
+        pthread_mutex_unlock(&hs->lock);
+    }
+    host_session_release(hs);
+    return status;
+}
+
+/* Replies of one FwpmSessionEnum0 call, kept until the page is built. */
+struct reply_list {
+    sd_bus_message **replies;
+    struct host_wire_view *views;
+    size_t n, capacity;
+};
+
+static bool reply_list_grow(struct reply_list *l)
+{
+    size_t capacity = l->capacity == 0 ? 4 : l->capacity * 2;
+    sd_bus_message **r = realloc(l->replies, capacity * sizeof(*r));
+    if (r == NULL)
+        return false;
+    l->replies = r;
+    struct host_wire_view *v = realloc(l->views, capacity * sizeof(*v));
+    if (v == NULL)
+        return false;
+    l->views = v;
+    l->capacity = capacity;
+    return true;
+}
+
+static void reply_list_free(struct reply_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        sd->message_unref(l->replies[i]);
+    free(l->replies);
+    free(l->views);
+}
+
+/* Fetches one chunk of at most `ask` entries into the list. */
+static DWORD fetch_chunk(struct host_session *hs, HANDLE enum_handle, uint32_t ask,
+                         struct reply_list *l)
+{
+    if (l->n == l->capacity && !reply_list_grow(l))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    sd_bus_message *reply = NULL;
+    DWORD status = call(hs, "Enum", &reply, "tu", (uint64_t)(uintptr_t)enum_handle, ask);
+    if (status != ERROR_SUCCESS) {
+        sd->message_unref(reply);
+        return status;
+    }
+    const void *blob = NULL;
+    size_t bytes = 0;
+    if (sd->message_read_array(reply, 'y', &blob, &bytes) < 0 ||
+        !host_wire_check(blob, bytes, &l->views[l->n]) || l->views[l->n].count > ask) {
+        sd->message_unref(reply);
+        return RPC_S_CALL_FAILED;
+    }
+    l->replies[l->n++] = reply;
+    return ERROR_SUCCESS;
+}
+
+DWORD host_client_enum(HANDLE engine_handle, HANDLE enum_handle, UINT32 requested,
+                       FWPM_SESSION0 ***entries, UINT32 *returned)
+{
+    struct host_session *hs = host_session_acquire(engine_handle);
+    if (hs == NULL)
+        return ERROR_INVALID_HANDLE;
+    if (!host_session_lock(hs)) {
+        host_session_release(hs);
+        return ERROR_INVALID_HANDLE;
+    }
+    struct reply_list l = {0};
+    DWORD status = ERROR_SUCCESS;
+    uint64_t got = 0;
+    /* Chunks until the request is met or a short chunk says "exhausted".
+     * When a later chunk fails the call fails, and the entries already
+     * claimed are lost, as a page lost to an RPC failure is on Windows. */
+    do {
+        uint32_t ask = requested - got < HOST_WIRE_CHUNK_ENTRIES ? (uint32_t)(requested - got)
+                                                                 : HOST_WIRE_CHUNK_ENTRIES;
+        status = fetch_chunk(hs, enum_handle, ask, &l);
+        if (status != ERROR_SUCCESS)
+            break;
+        got += l.views[l.n - 1].count;
+        if (l.views[l.n - 1].count < ask)
+            break;
+    } while (got < requested);
+    pthread_mutex_unlock(&hs->lock);
+    if (status == ERROR_SUCCESS)
+        status = host_page_build(l.views, l.n, entries, returned);
+    reply_list_free(&l);
+    host_session_release(hs);
+    return status;
+}
+
+DWORD host_client_metrics(char **text)
+{
+    struct host_session hs = {.bus = NULL};
+    DWORD status = connect_bus(&hs.bus);
+    if (status != ERROR_SUCCESS)
+        return status;
+    sd_bus_message *m = NULL, *reply = NULL;
+    int r = sd->message_new_method_call(hs.bus, &m, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE,
+                                        "Metrics");
+    if (r >= 0)
+        r = sd->bus_call(hs.bus, m, 0, NULL, &reply);
+    sd->message_unref(m);
+    const char *s = NULL;
+    if (r >= 0)
+        r = sd->message_read(reply, "s", &s);
+    if (r >= 0) {
+        *text = strdup(s);
+        status = *text == NULL ? ERROR_NOT_ENOUGH_MEMORY : ERROR_SUCCESS;
+    } else {
+        status = rpc_status(r);
+    }
+    sd->message_unref(reply);
+    sd->bus_flush_close_unref(hs.bus);
+    return status;
+}

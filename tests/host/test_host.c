@@ -1,0 +1,564 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_host.c - the host engine across processes: rundown, identity, access
+ * control and quota, RPC errors, socket activation, bad input, and 1,000
+ * clients. Each case runs in a forked child (the engine mode is read once per
+ * process) against a private fwpmd in a temporary directory.
+ *
+ * Usage: test_host FWPMD [CASE]
+ */
+#include "host_client.h"
+
+#include <fwpm_linux.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+static const char *fwpmd_path;
+static char dir[64];
+static char sock[128];
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond);                             \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            exit(1);                                                                               \
+        }                                                                                          \
+    } while (0)
+
+/* ---- daemons and children ----------------------------------------------- */
+
+/* Waits (at most 10 s) until path names a socket: fwpmd renames it into
+ * place once it listens. */
+static bool wait_for_socket(const char *path, pid_t daemon)
+{
+    for (int i = 0; i < 1000; i++) {
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+            return true;
+        if (waitpid(daemon, NULL, WNOHANG) == daemon)
+            return false;
+        usleep(10000);
+    }
+    return false;
+}
+
+/* Starts fwpmd on sock with extra options (NULL-terminated). */
+static pid_t start_daemon(const char *const *extra)
+{
+    unlink(sock);
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork");
+    if (pid == 0) {
+        const char *argv[16] = {fwpmd_path, "--socket", sock};
+        int n = 3;
+        for (; extra != NULL && *extra != NULL && n < 15; extra++)
+            argv[n++] = *extra;
+        argv[n] = NULL;
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
+        execv(fwpmd_path, (char **)argv);
+        _exit(127);
+    }
+    CHECK(wait_for_socket(sock, pid), "fwpmd did not start");
+    return pid;
+}
+
+/* SIGTERM; the daemon must exit 0. */
+static void stop_daemon(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "fwpmd exit status %d", status);
+}
+
+/* Runs fn in a child in host mode on sock; returns its exit status. */
+static int in_child(void (*fn)(void *), void *arg)
+{
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork");
+    if (pid == 0) {
+        char engine[160];
+        snprintf(engine, sizeof(engine), "unix:%s", sock);
+        setenv("FWPM_ENGINE", engine, 1);
+        fn(arg);
+        exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static HANDLE open_named(const wchar_t *name)
+{
+    FWPM_SESSION0 s = {.displayData = {.name = (wchar_t *)name}};
+    HANDLE h = NULL;
+    DWORD r = FwpmEngineOpen0(NULL, RPC_C_AUTHN_DEFAULT, NULL, &s, &h);
+    CHECK(r == ERROR_SUCCESS, "open: %s", fwpm_strerror(r));
+    return h;
+}
+
+/* Counts the daemon's sessions whose process id is pid (0: all). */
+static size_t count_sessions(HANDLE engine, DWORD pid)
+{
+    HANDLE e;
+    DWORD r = FwpmSessionCreateEnumHandle0(engine, NULL, &e);
+    CHECK(r == ERROR_SUCCESS, "create enum: %s", fwpm_strerror(r));
+    FWPM_SESSION0 **entries;
+    UINT32 n;
+    r = FwpmSessionEnum0(engine, e, INFINITE, &entries, &n);
+    CHECK(r == ERROR_SUCCESS, "enum: %s", fwpm_strerror(r));
+    size_t count = 0;
+    for (UINT32 i = 0; i < n; i++)
+        count += pid == 0 || entries[i]->processId == pid;
+    FwpmFreeMemory0((void **)&entries);
+    FwpmSessionDestroyEnumHandle0(engine, e);
+    return count;
+}
+
+/* Waits (at most 10 s) until pid's sessions number want: the daemon sees a
+ * hang-up on its own loop turn, after the kernel closed the socket. */
+static bool settles_at(HANDLE engine, DWORD pid, size_t want)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (count_sessions(engine, pid) == want)
+            return true;
+        usleep(10000);
+    }
+    return false;
+}
+
+/* ---- cases ---------------------------------------------------------------- */
+
+static void no_daemon_child(void *arg)
+{
+    (void)arg;
+    HANDLE h = NULL;
+    DWORD r = FwpmEngineOpen0(NULL, RPC_C_AUTHN_DEFAULT, NULL, NULL, &h);
+    CHECK(r == EPT_S_NOT_REGISTERED, "got %s", fwpm_strerror(r));
+    CHECK(strstr(fwpm_strerror(r), "EPT_S_NOT_REGISTERED (1753)") != NULL, "strerror");
+}
+
+static void case_no_daemon(void)
+{
+    unlink(sock);
+    CHECK(in_child(no_daemon_child, NULL) == 0, "no daemon");
+}
+
+/* Children that open sessions, report ready, and wait to be killed. */
+static pid_t holder(int sessions, int ready_fd)
+{
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork");
+    if (pid == 0) {
+        char engine[160];
+        snprintf(engine, sizeof(engine), "unix:%s", sock);
+        setenv("FWPM_ENGINE", engine, 1);
+        for (int i = 0; i < sessions; i++)
+            open_named(L"held");
+        char c = 'r';
+        CHECK(write(ready_fd, &c, 1) == 1, "ready");
+        pause();
+        _exit(0);
+    }
+    return pid;
+}
+
+static void multi_process_child(void *arg)
+{
+    (void)arg;
+    HANDLE me = open_named(L"observer");
+    int ready[2];
+    CHECK(pipe(ready) == 0, "pipe");
+    pid_t kids[3];
+    for (int i = 0; i < 3; i++)
+        kids[i] = holder(i + 1, ready[1]);
+    for (int i = 0; i < 3; i++) {
+        char c;
+        CHECK(read(ready[0], &c, 1) == 1, "child ready");
+    }
+    for (int i = 0; i < 3; i++)
+        CHECK(count_sessions(me, (DWORD)kids[i]) == (size_t)i + 1, "child %d's sessions", i);
+    CHECK(count_sessions(me, (DWORD)getpid()) == 1, "own session with own pid");
+    kill(kids[2], SIGKILL);
+    waitpid(kids[2], NULL, 0);
+    CHECK(settles_at(me, (DWORD)kids[2], 0), "SIGKILL'd child's sessions still open");
+    CHECK(count_sessions(me, (DWORD)kids[1]) == 2, "others keep theirs");
+    kill(kids[0], SIGKILL);
+    kill(kids[1], SIGKILL);
+    waitpid(kids[0], NULL, 0);
+    waitpid(kids[1], NULL, 0);
+    CHECK(settles_at(me, 0, 1), "only the observer is left");
+    FwpmEngineClose0(me);
+}
+
+static void case_multi_process(void)
+{
+    pid_t d = start_daemon(NULL);
+    CHECK(in_child(multi_process_child, NULL) == 0, "multi process");
+    stop_daemon(d);
+}
+
+/* As nobody: opens up to the quota, and may or may not enumerate. */
+static void nobody_child(void *arg)
+{
+    bool in_group = arg != NULL;
+    if (in_group) {
+        gid_t g = *(gid_t *)arg;
+        CHECK(setgroups(1, &g) == 0, "setgroups");
+    } else {
+        CHECK(setgroups(0, NULL) == 0, "setgroups");
+    }
+    CHECK(setgid(65534) == 0 && setuid(65534) == 0, "drop to nobody");
+    HANDLE h[3];
+    for (int i = 0; i < 3; i++)
+        h[i] = open_named(L"nobody's");
+    HANDLE extra = NULL;
+    DWORD r = FwpmEngineOpen0(NULL, RPC_C_AUTHN_DEFAULT, NULL, NULL, &extra);
+    CHECK(r == ERROR_NOT_ENOUGH_QUOTA, "4th session: %s", fwpm_strerror(r));
+    HANDLE e = NULL;
+    r = FwpmSessionCreateEnumHandle0(h[0], NULL, &e);
+    if (in_group) {
+        CHECK(r == ERROR_SUCCESS, "group member enumerates: %s", fwpm_strerror(r));
+        FwpmSessionDestroyEnumHandle0(h[0], e);
+    } else {
+        CHECK(r == ERROR_ACCESS_DENIED, "enumerate as nobody: %s", fwpm_strerror(r));
+    }
+    FwpmEngineClose0(h[2]);
+    h[2] = open_named(L"again"); /* a closed session gives its quota back */
+    for (int i = 0; i < 3; i++)
+        CHECK(FwpmEngineClose0(h[i]) == ERROR_SUCCESS, "close");
+}
+
+static void case_non_root(void)
+{
+    if (geteuid() != 0) {
+        fprintf(stderr, "non_root: skipped (needs root to drop to nobody)\n");
+        return;
+    }
+    const char *quota[] = {"--max-sessions-per-user", "3", NULL};
+    pid_t d = start_daemon(quota);
+    CHECK(in_child(nobody_child, NULL) == 0, "nobody refused enumeration, limited by quota");
+    stop_daemon(d);
+    struct group *g = getgrnam("nogroup");
+    if (g == NULL)
+        return;
+    gid_t gid = g->gr_gid;
+    const char *group[] = {"--max-sessions-per-user", "3", "--enum-group", "nogroup", NULL};
+    d = start_daemon(group);
+    CHECK(in_child(nobody_child, &gid) == 0, "a member of --enum-group enumerates");
+    stop_daemon(d);
+}
+
+/* Pipes between the child and the daemon's parent, which kills the daemon
+ * (and reaps it, so it is gone for sure) when the child says so. */
+struct kill_sync {
+    int ready[2], killed[2];
+};
+
+static void killed_child(void *arg)
+{
+    struct kill_sync *k = arg;
+    HANDLE h = open_named(L"survivor");
+    HANDLE e;
+    CHECK(FwpmSessionCreateEnumHandle0(h, NULL, &e) == ERROR_SUCCESS, "create");
+    FWPM_SESSION0 **entries;
+    UINT32 n;
+    CHECK(FwpmSessionEnum0(h, e, INFINITE, &entries, &n) == ERROR_SUCCESS && n == 1, "enum");
+    char c = 'r';
+    CHECK(write(k->ready[1], &c, 1) == 1 && read(k->killed[0], &c, 1) == 1, "sync");
+    HANDLE e2;
+    DWORD r = FwpmSessionCreateEnumHandle0(h, NULL, &e2);
+    CHECK(r == RPC_S_SERVER_UNAVAILABLE || r == RPC_S_CALL_FAILED, "create: %s", fwpm_strerror(r));
+    FWPM_SESSION0 **more;
+    r = FwpmSessionEnum0(h, e, 10, &more, &n);
+    CHECK(r == RPC_S_SERVER_UNAVAILABLE || r == RPC_S_CALL_FAILED, "enum: %s", fwpm_strerror(r));
+    CHECK(wcscmp(entries[0]->displayData.name, L"survivor") == 0, "array still valid");
+    CHECK(entries[0]->processId == (DWORD)getpid(), "pid");
+    FwpmFreeMemory0((void **)&entries);
+    r = FwpmEngineClose0(h);
+    CHECK(r == RPC_S_SERVER_UNAVAILABLE || r == RPC_S_CALL_FAILED, "close: %s", fwpm_strerror(r));
+    CHECK(FwpmEngineClose0(h) == ERROR_INVALID_HANDLE, "closed for good");
+    HANDLE again;
+    r = FwpmEngineOpen0(NULL, RPC_C_AUTHN_DEFAULT, NULL, NULL, &again);
+    CHECK(r == EPT_S_NOT_REGISTERED, "open after death: %s", fwpm_strerror(r));
+}
+
+static void case_killed_mid_session(void)
+{
+    pid_t d = start_daemon(NULL);
+    struct kill_sync k;
+    CHECK(pipe(k.ready) == 0 && pipe(k.killed) == 0, "pipes");
+    pid_t killer = fork();
+    if (killer == 0) { /* the client side, in its own process */
+        char engine[160];
+        snprintf(engine, sizeof(engine), "unix:%s", sock);
+        setenv("FWPM_ENGINE", engine, 1);
+        killed_child(&k);
+        _exit(0);
+    }
+    char c;
+    CHECK(read(k.ready[0], &c, 1) == 1, "client ready");
+    kill(d, SIGKILL);
+    waitpid(d, NULL, 0);
+    CHECK(write(k.killed[1], &c, 1) == 1, "tell the client");
+    int status;
+    waitpid(killer, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "daemon killed mid-session");
+}
+
+static void activated_child(void *arg)
+{
+    (void)arg;
+    HANDLE h = open_named(L"activated");
+    CHECK(count_sessions(h, (DWORD)getpid()) == 1, "served by the activated daemon");
+    FwpmEngineClose0(h);
+}
+
+static void case_socket_activation(void)
+{
+    unlink(sock);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    strcpy(addr.sun_path, sock);
+    CHECK(bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 && listen(fd, 16) == 0, "listen");
+    pid_t d = fork();
+    if (d == 0) {
+        dup2(fd, 3);
+        char pid[16];
+        snprintf(pid, sizeof(pid), "%d", (int)getpid());
+        setenv("LISTEN_FDS", "1", 1);
+        setenv("LISTEN_PID", pid, 1);
+        execl(fwpmd_path, fwpmd_path, "--socket", "/nonexistent/ignored.sock", (char *)NULL);
+        _exit(127);
+    }
+    close(fd);
+    CHECK(in_child(activated_child, NULL) == 0, "socket activation");
+    stop_daemon(d);
+}
+
+/* Raw bytes to the daemon on a fresh connection; returns the socket. */
+static int raw_send(const void *bytes, size_t n)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    strcpy(addr.sun_path, sock);
+    CHECK(connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0, "connect");
+    if (n > 0)
+        (void)!write(fd, bytes, n);
+    return fd;
+}
+
+static void bad_input_child(void *arg)
+{
+    (void)arg;
+    HANDLE keep = open_named(L"innocent");
+    static const char garbage[] = "\x00GARBAGE \xff\xfe\r\nBEGIN\r\nnonsense";
+    int a = raw_send(garbage, sizeof(garbage));
+    /* Authenticated, then a message header claiming a 1 GB body. */
+    char auth[64];
+    int n = snprintf(auth, sizeof(auth), "%cAUTH EXTERNAL 30\r\nBEGIN\r\n", 0);
+    int b = raw_send(auth, (size_t)n);
+    static const unsigned char oversized[16] = {'l', 1, 0, 1, 0, 0, 0, 0x40,
+                                                1,   0, 0, 0, 0, 0, 0, 0};
+    (void)!write(b, oversized, sizeof(oversized));
+    /* Truncated: half an auth line, then nothing. */
+    int c = raw_send("\0AUTH EXTER", 11);
+    CHECK(count_sessions(keep, (DWORD)getpid()) == 1, "the innocent session survived");
+    close(a);
+    close(b);
+    close(c);
+    CHECK(count_sessions(keep, 0) == 1, "nothing else left behind");
+    FwpmEngineClose0(keep);
+}
+
+static void case_bad_input(void)
+{
+    pid_t d = start_daemon(NULL);
+    CHECK(in_child(bad_input_child, NULL) == 0, "bad input");
+    CHECK(kill(d, 0) == 0, "daemon alive");
+    stop_daemon(d);
+}
+
+/* ---- 1,000 clients ----------------------------------------------------------- */
+
+static long open_fds(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    long n = 0;
+    char cmd[96];
+    snprintf(cmd, sizeof(cmd), "ls %s | wc -l", path);
+    FILE *p = popen(cmd, "r");
+    if (p != NULL && fscanf(p, "%ld", &n) != 1)
+        n = -1;
+    if (p != NULL)
+        pclose(p);
+    return n;
+}
+
+/* One metric's value from fwpm metrics text. */
+static double metric(const char *text, const char *name)
+{
+    const char *at = text;
+    size_t len = strlen(name);
+    while ((at = strstr(at, name)) != NULL) {
+        if ((at == text || at[-1] == '\n') && at[len] == ' ')
+            return atof(at + len + 1);
+        at += len;
+    }
+    return -1;
+}
+
+struct metrics_now {
+    double connections, engine_bytes;
+};
+
+static void read_metrics_child(void *arg)
+{
+    int fd = *(int *)arg;
+    char *text = NULL;
+    CHECK(host_client_metrics(&text) == ERROR_SUCCESS, "metrics");
+    struct metrics_now m = {metric(text, "fwpm_connections"),
+                            metric(text, "fwpm_daemon_memory_bytes{kind=\"engine_data\"}")};
+    free(text);
+    CHECK(write(fd, &m, sizeof(m)) == sizeof(m), "write");
+}
+
+static struct metrics_now read_metrics(void)
+{
+    int p[2];
+    CHECK(pipe(p) == 0, "pipe");
+    CHECK(in_child(read_metrics_child, &p[1]) == 0, "metrics child");
+    struct metrics_now m;
+    CHECK(read(p[0], &m, sizeof(m)) == sizeof(m), "read");
+    close(p[0]);
+    close(p[1]);
+    return m;
+}
+
+enum { CLIENTS = 1000, ENUMERATORS = 4 };
+
+static void many_child(void *arg)
+{
+    int ready = *(int *)arg;
+    for (int i = 0; i < CLIENTS; i++)
+        open_named(L"one of many"); /* closed by the rundown when we are killed */
+    char c = 'r';
+    CHECK(write(ready, &c, 1) == 1, "ready");
+    pause();
+}
+
+static void enumerator_child(void *arg)
+{
+    (void)arg;
+    HANDLE h = open_named(L"enumerator");
+    for (int round = 0; round < 5; round++)
+        CHECK(count_sessions(h, 0) >= CLIENTS + 1, "sees the many");
+}
+
+static void case_thousand_clients(void)
+{
+    pid_t d = start_daemon(NULL);
+    struct metrics_now base = read_metrics();
+    long base_fds = open_fds(d);
+    int ready[2];
+    CHECK(pipe(ready) == 0, "pipe");
+    pid_t many = fork();
+    if (many == 0) {
+        char engine[160];
+        snprintf(engine, sizeof(engine), "unix:%s", sock);
+        setenv("FWPM_ENGINE", engine, 1);
+        many_child(&ready[1]);
+        _exit(0);
+    }
+    char c;
+    CHECK(read(ready[0], &c, 1) == 1, "1,000 sessions open");
+    pid_t enumerators[ENUMERATORS];
+    for (int i = 0; i < ENUMERATORS; i++) {
+        enumerators[i] = fork();
+        if (enumerators[i] == 0)
+            _exit(in_child(enumerator_child, NULL));
+    }
+    for (int i = 0; i < ENUMERATORS; i++) {
+        int status;
+        waitpid(enumerators[i], &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "enumerator %d", i);
+    }
+    CHECK(open_fds(d) >= base_fds + CLIENTS, "1,000 connections in the daemon");
+    kill(many, SIGKILL);
+    waitpid(many, NULL, 0);
+    struct metrics_now after = {0};
+    for (int i = 0; i < 1000; i++) {
+        after = read_metrics();
+        if (after.connections <= base.connections && after.engine_bytes <= base.engine_bytes)
+            break;
+        usleep(10000);
+    }
+    CHECK(after.connections == base.connections, "connections %g vs %g", after.connections,
+          base.connections);
+    CHECK(after.engine_bytes <= base.engine_bytes, "engine memory %g vs baseline %g",
+          after.engine_bytes, base.engine_bytes);
+    CHECK(open_fds(d) == base_fds, "daemon fds %ld vs baseline %ld", open_fds(d), base_fds);
+    stop_daemon(d);
+}
+
+static const struct {
+    const char *name;
+    void (*run)(void);
+} cases[] = {
+    {"no_daemon", case_no_daemon},
+    {"multi_process", case_multi_process},
+    {"non_root", case_non_root},
+    {"killed_mid_session", case_killed_mid_session},
+    {"socket_activation", case_socket_activation},
+    {"bad_input", case_bad_input},
+    {"thousand_clients", case_thousand_clients},
+};
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_host FWPMD [CASE]\n");
+        return 2;
+    }
+    fwpmd_path = argv[1];
+    snprintf(dir, sizeof(dir), "/tmp/fwpm-host-XXXXXX");
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    chmod(dir, 0755); /* nobody must reach the socket */
+    snprintf(sock, sizeof(sock), "%s/engine.sock", dir);
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    signal(SIGPIPE, SIG_IGN);
+    int ran = 0;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (argc > 2 && strcmp(argv[2], cases[i].name) != 0)
+            continue;
+        fprintf(stderr, "test_host: %s\n", cases[i].name);
+        cases[i].run();
+        ran++;
+    }
+    unlink(sock);
+    rmdir(dir);
+    CHECK(ran > 0, "no such case");
+    fprintf(stderr, "test_host: %d cases passed\n", ran);
+    return 0;
+}
