@@ -48,6 +48,8 @@ static struct engine {
     .writer_lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP,
 };
 
+static void engine_release_cached(void);
+
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Open sessions as of the latest publication (for the tracepoints). */
@@ -57,6 +59,7 @@ static uint64_t engine_open_sessions(void)
     version_store_stats(&engine.versions, &open_sessions, &live_versions);
     return open_sessions;
 }
+
 _Atomic bool engine_initialized;
 static _Atomic bool reclaim_pending;
 
@@ -73,6 +76,9 @@ bool engine_initialize(void)
             HANDLE h = handles_reserve(HANDLE_KIND_ENGINE);
             if (h != NULL)
                 handles_cancel(h);
+            /* Once threads go idle, the reclaimer gives the writer's caches
+             * back too: memory returns to its baseline without fwpm_reclaim. */
+            epoch_set_idle_hook(engine_release_cached);
             /* Release: the store, the table and the first handle segment are
              * set up before a thread that sees true uses them (pairs with the
              * acquire in engine_ready). */
@@ -437,7 +443,20 @@ void engine_memory_stats(FWPM_MEMORY_STATS0 *stats)
     stats->liveSnapshots = live_versions; /* versions some snapshot or the store holds */
 }
 
-void engine_reclaim(void)
+/* Frees the recycled version roots kept for the next writes. */
+static void engine_free_cached_versions(void)
+{
+    writer_lock();
+    struct version *recycled = version_store_take_recycled(&engine.versions);
+    writer_unlock();
+    version_free_recycled(recycled);
+}
+
+/* Gives back what the writer keeps for its next write: versions whose last
+ * reference went lazily, the partial retire batch, the pooled chunks, an
+ * empty table's extra capacity, recycled version roots. Waits for the writer
+ * lock (for its short holds). */
+static void engine_release_cached(void)
 {
     writer_lock();
     reclaim_pending_clear();
@@ -446,10 +465,15 @@ void engine_reclaim(void)
     sessions_table_shrink_if_empty(&engine.sessions);
     writer_unlock();
     version_store_free_cache(&engine.versions, &cache);
+    /* Roots recycled by earlier grace periods; when this runs as the idle
+     * hook, the reclaimer calls it again once what it retired has run. */
+    engine_free_cached_versions();
+}
+
+void engine_reclaim(void)
+{
+    engine_release_cached();
     epoch_reclaim_all();
     /* Last: the grace periods just ended recycled version roots. */
-    writer_lock();
-    struct version *recycled = version_store_take_recycled(&engine.versions);
-    writer_unlock();
-    version_free_recycled(recycled);
+    engine_free_cached_versions();
 }
