@@ -90,7 +90,7 @@ void epoch_reclaim_all(void);
 
 /* In a fork child, by the fork handler alone (process.c; the child has one
  * thread): the parent's other threads' records are marked inactive, so that
- * no grace period waits for them, their slots become reusable, backlogs torn
+ * no grace period waits for them, their thread records become reusable, backlogs torn
  * mid-edit are forgotten (leaked, never run twice), and the reclaimer is
  * marked unstarted (the child's first garbage starts one). Never waits. */
 void epoch_reset_after_fork(void);

@@ -11,7 +11,7 @@
  * does not matter, as nothing runs between the resets.
  *
  * The abandoned engine (the parent's sessions, snapshots, enumerations,
- * deferred frees, epoch records, counter slots) stays in the child's memory
+ * deferred frees, epoch records, counter sets) stays in the child's memory
  * and is never freed there: no thread of the child can be using it but
  * through arrays the parent had received, which keep their entries readable
  * that way, and nothing of the child's engine points into it. The leak is
