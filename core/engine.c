@@ -28,6 +28,7 @@
 #include "epoch.h"
 #include "handles.h"
 #include "memory.h"
+#include "page_arena.h"
 #include "process.h"
 #include "sanitizer.h"
 #include "sessions_table.h"
@@ -68,6 +69,8 @@ bool engine_initialize(void)
     process_watch_forks(); /* before any lock of ours can be held */
     pthread_mutex_lock(&init_lock);
     bool ok = atomic_load_explicit(&engine_initialized, memory_order_relaxed);
+    if (!ok)
+        page_arena_reserve(); /* returned arrays' range: address space, taken early */
     if (!ok && version_store_init(&engine.versions)) {
         ok = sessions_table_init(&engine.sessions);
         if (ok) {
