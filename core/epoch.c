@@ -292,6 +292,7 @@ static struct reclaimer {
     pthread_mutex_t round_lock;      /* held by whoever runs a round (reclaimer, reclaim_all) */
     _Atomic unsigned wake_word;      /* futex word: bumped by every wake */
     _Atomic bool sleeping;           /* it waits for wake_word with no timeout */
+    _Atomic bool resting;            /* it waits with nothing held anywhere */
     _Atomic bool started;            /* a reclaimer thread exists in this process */
     _Atomic bool stop;               /* the library is being unloaded */
     _Atomic unsigned long in_round;  /* entries a round has taken and not yet run */
@@ -621,6 +622,13 @@ unsigned long epoch_pending(void)
     return backlogs_held() + atomic_load_explicit(&reclaimer.in_round, memory_order_relaxed);
 }
 
+bool epoch_reclaimer_resting(void)
+{
+    if (!atomic_load_explicit(&reclaimer.started, memory_order_relaxed))
+        return true;
+    return atomic_load_explicit(&reclaimer.resting, memory_order_relaxed) && epoch_pending() == 0;
+}
+
 unsigned epoch_max_run_per_call(void)
 {
     return atomic_load_explicit(&max_run_per_call, memory_order_relaxed);
@@ -704,8 +712,11 @@ static void reclaimer_idle_wait(void)
      * count, or it sees sleeping and bumps wake_word. */
     full_fence();
     bool nothing = backlogs_held() == 0;
+    /* Relaxed: an observation for epoch_reclaimer_resting, ordering nothing. */
+    atomic_store_explicit(&reclaimer.resting, nothing, memory_order_relaxed);
     if (!atomic_load_explicit(&reclaimer.stop, memory_order_relaxed))
         futex_wait(&reclaimer.wake_word, seen, nothing ? 0 : RECLAIMER_TICK_NS);
+    atomic_store_explicit(&reclaimer.resting, false, memory_order_relaxed);
     atomic_store_explicit(&reclaimer.sleeping, false, memory_order_relaxed);
 }
 
@@ -817,5 +828,6 @@ void epoch_reset_after_fork(void)
     pthread_mutex_init(&reclaimer.round_lock, NULL);
     atomic_store_explicit(&reclaimer.started, false, memory_order_relaxed);
     atomic_store_explicit(&reclaimer.sleeping, false, memory_order_relaxed);
+    atomic_store_explicit(&reclaimer.resting, false, memory_order_relaxed);
     atomic_store_explicit(&reclaimer.in_round, 0, memory_order_relaxed);
 }

@@ -117,4 +117,9 @@ unsigned epoch_max_run_per_call(void);
  * threads run; exact once they are all idle). */
 unsigned long epoch_pending(void);
 
+/* True when the background reclaimer is not running or sleeps with nothing
+ * held anywhere (its idle hook has run): the library's memory changes no
+ * more until a thread calls in. A moment's view, for tests. */
+bool epoch_reclaimer_resting(void);
+
 #endif /* FWPM_CORE_EPOCH_H */

@@ -262,30 +262,23 @@ static inline void memory_count(enum memory_kind kind, int64_t bytes, int64_t bl
 }
 
 #ifdef FWPM_FAULT_INJECTION
-static _Atomic uint64_t fail_countdown; /* 0: disarmed */
+/* Armed per thread: the countdown belongs to the thread that called
+ * memory_fail_nth, so the library's own threads (the background reclaimer)
+ * never take a test's injected failure, and a test counts exactly its own
+ * call's allocations. Only its thread reads or writes it: no atomics. */
+static _Thread_local uint64_t fail_countdown; /* 0: disarmed */
 
-static bool injected_failure_armed(void)
-{
-    uint64_t left = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
-    while (left != 0) {
-        if (atomic_compare_exchange_weak_explicit(&fail_countdown, &left, left - 1,
-                                                  memory_order_relaxed, memory_order_relaxed))
-            return left == 1;
-    }
-    return false;
-}
-
-/* One relaxed load when disarmed: cheap enough to leave in every build. */
+/* One thread-local load when disarmed: cheap enough to leave in every build. */
 static inline bool injected_failure(void)
 {
-    if (__builtin_expect(atomic_load_explicit(&fail_countdown, memory_order_relaxed) == 0, 1))
+    if (__builtin_expect(fail_countdown == 0, 1))
         return false;
-    return injected_failure_armed();
+    return --fail_countdown == 0;
 }
 
 void memory_fail_nth(uint64_t n)
 {
-    atomic_store_explicit(&fail_countdown, n, memory_order_relaxed);
+    fail_countdown = n;
 }
 #else
 static inline bool injected_failure(void)

@@ -78,9 +78,10 @@ const struct memory_jemalloc *memory_jemalloc(void);
  * it now if no allocation has yet). Static string; any thread. */
 const char *memory_allocator_name(void);
 
-/* Test builds only: the n-th allocation from now fails (n >= 1), and every
- * later one succeeds; n == 0 disarms. Counting is process-wide. Returns
- * without effect in builds without FWPM_FAULT_INJECTION. */
+/* Test builds only: the n-th allocation from now made by the calling thread
+ * fails (n >= 1), and every later one succeeds; n == 0 disarms. Counting is
+ * per thread (the library's own threads never take a test's failure).
+ * Returns without effect in builds without FWPM_FAULT_INJECTION. */
 void memory_fail_nth(uint64_t n);
 
 #endif /* FWPM_CORE_MEMORY_H */
