@@ -74,12 +74,18 @@ static int free_later(sd_event_source *s, void *userdata)
     return 0;
 }
 
+/* Rundown: the session closes and the server forgets the connection. */
+static void connection_unlink(struct connection *c)
+{
+    close_session(c);
+    list_remove(c->server, c);
+}
+
 void connection_drop(struct connection *c)
 {
     if (c->free_source != NULL)
         return; /* already dropped */
-    close_session(c);
-    list_remove(c->server, c);
+    connection_unlink(c);
     /* The bus may be inside its own dispatch: free it from the loop. */
     if (sd_event_add_defer(c->server->event, &c->free_source, free_later, c) < 0) {
         fprintf(stderr, "fwpmd: out of memory dropping a connection\n");
@@ -246,7 +252,7 @@ void server_stop(struct server *srv)
 {
     while (srv->connections != NULL) {
         struct connection *c = srv->connections;
-        connection_drop(c);
+        connection_unlink(c); /* the loop has ended: no dispatch to defer past */
         connection_free(c);
     }
     srv->listen_source = sd_event_source_disable_unref(srv->listen_source);
