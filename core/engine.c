@@ -14,6 +14,7 @@
 #include "epoch.h"
 #include "handles.h"
 #include "memory.h"
+#include "page_arena.h"
 #include "process.h"
 #include "sanitizer.h"
 #include "sessions_table.h"
@@ -32,6 +33,8 @@ static struct engine {
     .writer_lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP,
 };
 
+static void engine_release_cached(void);
+
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 _Atomic bool engine_initialized;
 static _Atomic bool reclaim_pending;
@@ -41,6 +44,8 @@ bool engine_initialize(void)
     process_watch_forks(); /* before any lock of ours can be held */
     pthread_mutex_lock(&init_lock);
     bool ok = atomic_load_explicit(&engine_initialized, memory_order_relaxed);
+    if (!ok)
+        page_arena_reserve(); /* returned arrays' range: address space, taken early */
     if (!ok && snapshot_store_init(&engine.versions)) {
         ok = sessions_table_init(&engine.sessions);
         if (ok) {
@@ -49,6 +54,9 @@ bool engine_initialize(void)
             HANDLE h = handles_reserve(HANDLE_KIND_ENGINE);
             if (h != NULL)
                 handles_cancel(h);
+            /* Once threads go idle, the reclaimer gives the writer's caches
+             * back too: memory returns to its baseline without fwpm_reclaim. */
+            epoch_set_idle_hook(engine_release_cached);
             atomic_store_explicit(&engine_initialized, true, memory_order_release);
         } else {
             /* Only the empty version was made: give it back. */
@@ -397,7 +405,20 @@ void engine_memory_stats(FWPM_MEMORY_STATS0 *stats)
         atomic_load_explicit(&engine.versions.live_versions, memory_order_relaxed);
 }
 
-void engine_reclaim(void)
+/* Gives back what the writer keeps for its next write: versions whose last
+ * reference went lazily, the partial retire batch, the spare chunks, an empty
+ * table's extra capacity, recycled version roots. Waits for the writer lock
+ * (for its short holds). */
+/* Frees the recycled version roots kept for the next writes. */
+static void engine_free_cached_versions(void)
+{
+    writer_lock();
+    struct snapshot *cached = snapshot_take_cached_versions(&engine.versions);
+    writer_unlock();
+    snapshot_free_cached_versions(cached);
+}
+
+static void engine_release_cached(void)
 {
     writer_lock();
     atomic_store_explicit(&reclaim_pending, false, memory_order_seq_cst);
@@ -409,10 +430,15 @@ void engine_reclaim(void)
     snapshot_free_reclaimed(&engine.versions, dead);
     snapshot_free_spares(spares);
     epoch_retire_batch(&retiring);
+    /* Roots recycled by earlier grace periods; when this runs as the idle
+     * hook, the reclaimer calls it again once what it retired has run. */
+    engine_free_cached_versions();
+}
+
+void engine_reclaim(void)
+{
+    engine_release_cached();
     epoch_reclaim_all();
     /* Last: the grace periods just ended recycled version roots. */
-    writer_lock();
-    struct snapshot *cached = snapshot_take_cached_versions(&engine.versions);
-    writer_unlock();
-    snapshot_free_cached_versions(cached);
+    engine_free_cached_versions();
 }

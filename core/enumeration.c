@@ -7,6 +7,7 @@
 #include "engine.h"
 #include "handles.h"
 #include "memory.h"
+#include "page_arena.h"
 #include "process.h"
 #include "refcount.h"
 
@@ -121,9 +122,11 @@ static DWORD resolve(struct session *caller, HANDLE enum_handle, struct enumerat
 static struct page_header *page_alloc(size_t capacity)
 {
     size_t bytes = sizeof(struct page_header) + capacity * sizeof(FWPM_SESSION0 *);
-    struct page_header *page = memory_alloc(bytes, MEMORY_DATA);
+    struct page_header *page = page_arena_alloc(bytes);
     if (page != NULL) {
-        page->magic = PAGE_MAGIC;
+        /* Relaxed: the array reaches another thread only through the client,
+         * whose hand-off orders it. */
+        atomic_store_explicit(&page->magic, PAGE_MAGIC, memory_order_relaxed);
         page->bytes = bytes;
         page->incarnation = process_incarnation();
     }
@@ -137,8 +140,33 @@ static FWPM_SESSION0 **page_entries(struct page_header *page)
 
 static void page_free(struct page_header *page)
 {
-    page->magic = 0; /* best effort against misuse: freeing twice is undefined */
-    memory_free(page, page->bytes, MEMORY_DATA);
+    page_arena_free(page, page->bytes);
+}
+
+/* The header of array if array is a returned array not yet freed, claimed
+ * for freeing (its magic cleared); else NULL. Reads nothing outside the page
+ * arena's committed memory: a pointer the API did not return (the client's
+ * heap, stack, statics, any mapping) fails the range check untouched. An
+ * interior pointer of a returned array, or one already freed, has no magic
+ * 24 bytes before it and is left alone. */
+static struct page_header *page_claim(void *array)
+{
+    /* In integers: a foreign pointer may not even allow the arithmetic. */
+    uintptr_t at = (uintptr_t)array - sizeof(struct page_header);
+    if ((uintptr_t)array % _Alignof(struct page_header) != 0 ||
+        (uintptr_t)array < sizeof(struct page_header) ||
+        !page_arena_readable((void *)at, sizeof(struct page_header)))
+        return NULL;
+    struct page_header *page = (struct page_header *)at;
+    /* Load first: a foreign word is only read, never written back. Relaxed:
+     * of two racing frees only one CAS succeeds; the header's other fields
+     * were ordered to this thread by the client's hand-off. */
+    uint64_t magic = atomic_load_explicit(&page->magic, memory_order_relaxed);
+    if ((magic != PAGE_MAGIC && magic != PAGE_MAGIC_HOST) ||
+        !atomic_compare_exchange_strong_explicit(&page->magic, &magic, 0, memory_order_relaxed,
+                                                 memory_order_relaxed))
+        return NULL;
+    return page;
 }
 
 /* Claims up to `want` positions from the cursor; returns how many, from *start.
@@ -240,14 +268,14 @@ void enumeration_free_page(void **p)
 {
     if (p == NULL || *p == NULL)
         return;
-    struct page_header *page = (struct page_header *)*p - 1;
+    struct page_header *page = page_claim(*p);
     *p = NULL;
-    if (page->magic == PAGE_MAGIC_HOST) { /* self-contained copies: nothing to release */
+    if (page == NULL)
+        return;                 /* not an array of ours (contract §5.4): ignored */
+    if (page->source == NULL) { /* a host-engine page: self-contained copies */
         page_free(page);
         return;
     }
-    if (page->magic != PAGE_MAGIC)
-        return; /* not an array of ours: a caller bug, not worth a crash */
     struct enumeration *source = page->source;
     bool inherited = page->incarnation != process_incarnation();
     page_free(page);

@@ -22,15 +22,18 @@
 
 #include "session.h"
 
+#include <stdatomic.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
 /* What precedes every returned array. An in-process page (PAGE_MAGIC) holds
  * a reference to its enumeration; a host-engine page (PAGE_MAGIC_HOST, built
  * by host_page.c) holds deep copies of its entries, and source is NULL. Both
- * are one block of `bytes` from memory_alloc, freed by enumeration_free_page. */
+ * are one block of `bytes` from the page arena (page_arena.h), freed by
+ * enumeration_free_page. */
 struct page_header {
-    uint64_t magic;
+    _Atomic uint64_t magic;     /* cleared by the free that claims the array */
     struct enumeration *source; /* the reference that keeps the entries alive */
     size_t bytes;
     uint64_t incarnation; /* of the engine that made it (process.h) */

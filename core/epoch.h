@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * epoch.h - read-side sections and deferred reclamation (ck_epoch).
+ * epoch.h - read-side sections and deferred reclamation (ck_epoch), with
+ * per-thread retirement.
  *
  * A thread enters a section before it touches shared engine memory that a
  * writer may unlink (handle objects, sessions through the hash table, version
@@ -9,9 +10,12 @@
  * (enumeration handles, returned arrays) pin memory with a reference instead.
  *
  * epoch_retire() frees an unlinked object once every section that could have
- * seen it has ended. Any thread may retire, without ever blocking; the
- * callback runs on whichever thread next polls. Callbacks only free memory:
- * they must not retire anything themselves.
+ * seen it has ended. Any thread may retire, without ever blocking or taking
+ * a lock: the entry goes on the retiring thread's own backlog, and the same
+ * thread runs a bounded number of ready callbacks each time it leaves a
+ * section (epoch_exit). What a thread leaves behind when it goes idle or
+ * exits is freed by a library-owned background reclaimer (see epoch.c).
+ * Callbacks only free memory: they must not retire anything themselves.
  */
 #ifndef FWPM_CORE_EPOCH_H
 #define FWPM_CORE_EPOCH_H
@@ -20,13 +24,14 @@
 #include <stdbool.h>
 
 /* Embed one in an object to retire it; the callback gets it back (use
- * container_of-style arithmetic to reach the object). */
+ * container_of-style arithmetic to reach the object). Only the backlog that
+ * holds the entry touches its fields. */
 typedef struct epoch_entry epoch_entry;
 typedef void epoch_callback(epoch_entry *entry);
 struct epoch_entry {
-    ck_epoch_entry_t ck;
     epoch_callback *callback;
-    struct epoch_entry *next; /* link while waiting to be queued */
+    struct epoch_entry *next; /* link in a batch or backlog */
+    unsigned tag;             /* global epoch read after the object was unlinked */
 };
 
 /* This thread's epoch record once registered (only this thread touches it). */
@@ -48,14 +53,16 @@ static inline bool epoch_enter(ck_epoch_record_t **record)
     return true;
 }
 
-/* Leaves the section entered with epoch_enter. */
+/* Leaves the section entered with epoch_enter, after running at most
+ * EPOCH_RUN_MAX of this thread's ready callbacks. Takes no lock. */
 void epoch_exit(ck_epoch_record_t *record);
 
 /* Runs callback(entry) after a grace period. Lock-free: never blocks. */
 void epoch_retire(epoch_entry *entry, epoch_callback *callback);
 
 /* Entries one owner collects to retire together: one hand-off for many
- * objects (a writer retires a version root on every write). */
+ * objects (a writer retires a version root on every write). Also the list
+ * type of every backlog (first is the oldest to run). */
 struct epoch_batch {
     epoch_entry *first, *last;
     unsigned count;
@@ -75,16 +82,39 @@ static inline void epoch_batch_add(struct epoch_batch *b, epoch_entry *entry,
 /* Retires every entry of the batch (as epoch_retire) and empties it. */
 void epoch_retire_batch(struct epoch_batch *b);
 
-/* Runs every callback retired before the call, after waiting for a grace
- * period. Blocks; the calling thread must not be inside a section. */
+/* Runs every callback retired before the call by this thread, by threads
+ * that have exited and by threads that are not inside a call, after waiting
+ * for a grace period. Blocks; the calling thread must not be inside a
+ * section. (fwpm_reclaim: the one call that may pay for others in bulk.) */
 void epoch_reclaim_all(void);
 
-/* In a fork child, by the fork handler alone (the child has one thread): a
- * fresh domain. The parent's threads' records would stay inside their
- * sections for ever, and retire_lock may have been held: both are left
- * behind, with every entry retired in the parent (those objects belong to
- * the abandoned engine, never freed in the child). The calling thread
- * registers a new record on its next section. */
+/* In a fork child, by the fork handler alone (process.c; the child has one
+ * thread): the parent's other threads' records are marked inactive, so that
+ * no grace period waits for them, their slots become reusable, backlogs torn
+ * mid-edit are forgotten (leaked, never run twice), and the reclaimer is
+ * marked unstarted (the child's first garbage starts one). Never waits. */
 void epoch_reset_after_fork(void);
+
+/* Sets what the background reclaimer calls once every backlog it knows of
+ * is empty, before it sleeps: the owner of other caches of garbage (the
+ * engine's writer) gives them back there. The hook may wait for locks and
+ * retire; it runs on the reclaimer thread only, once per wake-up. */
+void epoch_set_idle_hook(void (*hook)(void));
+
+/* ---- bounds and observation (tests and fwpm-stress read these) ---------- */
+
+/* Callbacks one epoch_exit runs at least (when that many are ready), and at
+ * most however large the thread's backlog is. Between the two the count
+ * grows with the backlog (EPOCH_RUN_BASE + ready / EPOCH_RUN_SHARE). */
+#define EPOCH_RUN_BASE 16u
+#define EPOCH_RUN_SHARE 4u
+#define EPOCH_RUN_MAX 256u
+
+/* The most callbacks any one epoch_exit or epoch_retire has run. */
+unsigned epoch_max_run_per_call(void);
+
+/* Entries retired and not yet run, over every backlog (approximate while
+ * threads run; exact once they are all idle). */
+unsigned long epoch_pending(void);
 
 #endif /* FWPM_CORE_EPOCH_H */

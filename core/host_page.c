@@ -6,17 +6,19 @@
 
 #include "enumeration.h"
 #include "identity.h"
-#include "memory.h"
+#include "page_arena.h"
 
 #include <string.h>
 
-/* The one place host-mode arrays are allocated (and enumeration_free_page
- * frees them with memory_free(page, page->bytes)): switch both together. */
+/* Host-mode arrays live in the page arena like the in-process engine's, so
+ * FwpmFreeMemory0 recognises them by the same range check; enumeration_free_page
+ * frees them with page_arena_free(page, page->bytes). */
 static struct page_header *host_page_alloc(size_t bytes)
 {
-    struct page_header *page = memory_alloc(bytes, MEMORY_DATA);
+    struct page_header *page = page_arena_alloc(bytes);
     if (page != NULL) {
-        page->magic = PAGE_MAGIC_HOST;
+        /* Relaxed: the array reaches another thread only through the client. */
+        atomic_store_explicit(&page->magic, PAGE_MAGIC_HOST, memory_order_relaxed);
         page->source = NULL;
         page->bytes = bytes;
         page->incarnation = 0; /* unused: a host page pins nothing */

@@ -326,6 +326,19 @@ void memory_free(void *p, size_t size, enum memory_kind kind)
     block_free(p, size);
 }
 
+bool memory_charge(size_t size, enum memory_kind kind)
+{
+    if (injected_failure())
+        return false;
+    count(kind, (int64_t)size, 1);
+    return true;
+}
+
+void memory_uncharge(size_t size, enum memory_kind kind)
+{
+    count(kind, -(int64_t)size, -1);
+}
+
 void memory_reset_after_fork(void)
 {
     pthread_mutex_init(&registry_lock, NULL);

@@ -22,6 +22,7 @@
 #ifndef FWPM_CORE_MEMORY_H
 #define FWPM_CORE_MEMORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,14 @@ void *memory_zalloc(size_t size, enum memory_kind kind);
 
 /* Frees a block from memory_alloc; size and kind must be those it was given. */
 void memory_free(void *p, size_t size, enum memory_kind kind);
+
+/* For allocators beside this layer (page_arena.c): counts a block of size
+ * bytes of kind as live, or returns false (counting nothing) when an injected
+ * fault says this allocation fails. */
+bool memory_charge(size_t size, enum memory_kind kind);
+
+/* Undoes memory_charge for a block being freed. */
+void memory_uncharge(size_t size, enum memory_kind kind);
 
 struct memory_totals {
     int64_t data_bytes;

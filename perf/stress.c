@@ -12,6 +12,16 @@
  *                  barriers; the union of their pages is checked;
  *   main           opens the standing population, shows progress, stops the
  *                  run, closes everything and checks memory.
+ * Oversubscribed mode (--threads N) replaces the roles: N mixed threads each
+ * pick at random between opening or closing a churn session of their own, a
+ * private enumeration (create, page through, destroy, free) and one page of a
+ * shared handle that the first thread to find it exhausted renews; they
+ * sample library memory themselves. One more thread only times a short busy
+ * loop, the same way calls are timed: its worst is the scheduler's own noise,
+ * reported beside the worst call. Memory must stay under
+ * OVERSUB_LIVE_ALLOWANCE + N * OVERSUB_PER_THREAD over the baseline (the
+ * bound tests/stress_oversubscribed.c holds the library to) and come back
+ * to the baseline without fwpm_reclaim(); otherwise the run fails.
  * Every thread keeps its own counters, histograms and violation log; main
  * reads the counters live and merges everything after the join.
  */
@@ -51,6 +61,8 @@ enum inject {
 struct options {
     double seconds;
     unsigned writers, readers, sessions, shared_pagers;
+    unsigned threads; /* oversubscribed mode: mixed threads (0: the roles) */
+    bool sessions_given;
     UINT32 page_size; /* 0: random sizes */
     uint64_t seed;
     bool json;
@@ -68,6 +80,11 @@ static void usage(FILE *out)
             "  --readers N        threads taking and paging snapshots (default: cores/2, >= 1)\n"
             "  --sessions N       standing sessions open all along (default 1000)\n"
             "  --shared-pagers N  threads paging one shared handle (default 2; 0: none)\n"
+            "  --threads N        oversubscribed mode: N threads each mixing open/close,\n"
+            "                     private enumerations and pages of one shared handle\n"
+            "                     (replaces the roles; standing sessions default to 32);\n"
+            "                     reports peak memory and worst latency beside a busy\n"
+            "                     loop's, and fails when memory is not bounded\n"
             "  --page-size N      entries per page request (default 0: random sizes)\n"
             "  --seed N           random seed (default: from the clock)\n"
             "  --json             print the summary as one JSON object\n"
@@ -99,6 +116,8 @@ static bool parse_options(int argc, char **argv, struct options *o)
     o->readers = cores < 2 ? 1u : (unsigned)cores / 2u;
     o->sessions = 1000;
     o->shared_pagers = 2;
+    o->threads = 0;
+    o->sessions_given = false;
     o->page_size = 0;
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
@@ -113,6 +132,7 @@ static bool parse_options(int argc, char **argv, struct options *o)
         O_READERS,
         O_SESSIONS,
         O_SHARED,
+        O_THREADS,
         O_PAGE,
         O_SEED,
         O_JSON,
@@ -127,6 +147,7 @@ static bool parse_options(int argc, char **argv, struct options *o)
         {"readers", required_argument, NULL, O_READERS},
         {"sessions", required_argument, NULL, O_SESSIONS},
         {"shared-pagers", required_argument, NULL, O_SHARED},
+        {"threads", required_argument, NULL, O_THREADS},
         {"page-size", required_argument, NULL, O_PAGE},
         {"seed", required_argument, NULL, O_SEED},
         {"json", no_argument, NULL, O_JSON},
@@ -154,6 +175,7 @@ static bool parse_options(int argc, char **argv, struct options *o)
         case O_READERS:
         case O_SESSIONS:
         case O_SHARED:
+        case O_THREADS:
             /* Writers index session keys with 16 bits; the rest are sane limits. */
             if (!parse_unsigned(optarg,
                                 c == O_SESSIONS  ? 10000000u
@@ -168,7 +190,9 @@ static bool parse_options(int argc, char **argv, struct options *o)
             else if (c == O_READERS)
                 o->readers = (unsigned)v;
             else if (c == O_SESSIONS)
-                o->sessions = (unsigned)v;
+                o->sessions = (unsigned)v, o->sessions_given = true;
+            else if (c == O_THREADS)
+                o->threads = (unsigned)v;
             else
                 o->shared_pagers = (unsigned)v;
             break;
@@ -220,6 +244,15 @@ static bool parse_options(int argc, char **argv, struct options *o)
             return false;
         }
     }
+    if (o->threads > 0) {
+        if (o->inject != INJECT_NONE) {
+            fprintf(stderr, "fwpm-stress: --inject does not combine with --threads\n");
+            return false;
+        }
+        o->writers = o->readers = o->shared_pagers = 0; /* the mixed threads replace them */
+        if (!o->sessions_given)
+            o->sessions = 32;
+    }
     if (optind < argc) {
         fprintf(stderr, "fwpm-stress: unexpected argument \"%s\"\n", argv[optind]);
         return false;
@@ -228,7 +261,7 @@ static bool parse_options(int argc, char **argv, struct options *o)
         fprintf(stderr, "fwpm-stress: --inject needs a reader or a shared pager\n");
         return false;
     }
-    if (o->writers + o->readers + o->shared_pagers == 0) {
+    if (o->writers + o->readers + o->shared_pagers + o->threads == 0) {
         fprintf(stderr, "fwpm-stress: nothing to run (no writers, readers or pagers)\n");
         return false;
     }
@@ -272,7 +305,14 @@ static uint64_t rng_below(uint64_t *state, uint64_t n)
 
 /* ---- shared state ------------------------------------------------------------- */
 
-enum role { ROLE_WRITER, ROLE_READER, ROLE_PAGER };
+enum role { ROLE_WRITER, ROLE_READER, ROLE_PAGER, ROLE_MIXED, ROLE_BUSY };
+
+/* The memory bound of oversubscribed mode, over the baseline: what is live
+ * (two sessions per thread, the versions and arrays their enumerations pin)
+ * plus what one thread may have retired and not yet freed. */
+#define OVERSUB_LIVE_ALLOWANCE (4ull << 20)
+#define OVERSUB_PER_THREAD (64ull << 10)
+#define OVERSUB_SETTLE_NS 30000000000ull /* back at the baseline within 30 s */
 
 /* A writer's published progress, in state indices (checker.h): `begun` is
  * stored before each call, `done` after it returns. Readers bound what a
@@ -284,11 +324,12 @@ struct writer_progress {
 
 /* The live counters of one thread. */
 struct counters {
-    _Atomic uint64_t ops;       /* API calls */
-    _Atomic uint64_t writes;    /* successful opens and closes */
-    _Atomic uint64_t snapshots; /* enumeration handles checked */
-    _Atomic uint64_t entries;   /* entries delivered */
-    _Atomic uint64_t pages;     /* FwpmSessionEnum0 calls */
+    _Atomic uint64_t ops;              /* API calls */
+    _Atomic uint64_t writes;           /* successful opens and closes */
+    _Atomic uint64_t snapshots;        /* enumeration handles checked */
+    _Atomic uint64_t entries;          /* entries delivered */
+    _Atomic uint64_t pages;            /* FwpmSessionEnum0 calls */
+    _Atomic uint64_t shared_snapshots; /* mixed threads: shared handles renewed */
     _Atomic uint64_t violations;
 };
 
@@ -313,8 +354,9 @@ struct worker {
     struct snapshot_check check;
     uint64_t *lo, *hi, *last; /* per writer: bounds and last state seen */
     struct page_list pages;
-    HANDLE engine;   /* readers and pager 0: the session they enumerate through */
-    HANDLE chain[2]; /* writers: open generations, oldest first */
+    struct histogram busy; /* the busy-loop thread: its timed spins */
+    HANDLE engine;         /* readers, pager 0, mixed threads: the session they enumerate through */
+    HANDLE chain[2];       /* writers: open generations, oldest first */
     unsigned chain_open;
     uint64_t generation; /* writers: the oldest open generation */
     bool inject_pending; /* the one thread that breaks an observation (--inject) */
@@ -333,6 +375,10 @@ struct run {
     bool round_stop;
     uint64_t shared_rounds;
     struct worker **pagers;
+    /* Oversubscribed mode. */
+    HANDLE mixed_engine;         /* the shared handle's session */
+    _Atomic(HANDLE) mixed_enum;  /* the shared handle, renewed when exhausted */
+    _Atomic uint64_t mixed_peak; /* peak liveBytes sampled by the threads */
 };
 
 /* ---- reporting from threads ------------------------------------------------------- */
@@ -700,6 +746,179 @@ static void *pager_main(void *arg)
     return NULL;
 }
 
+/* ---- oversubscribed mode ---------------------------------------------------------------- */
+
+/* Every OVERSUB_SAMPLE_EVERY operations a mixed thread samples memory. */
+#define OVERSUB_SAMPLE_EVERY 32u
+
+static void mixed_sample_memory(struct run *r)
+{
+    FWPM_MEMORY_STATS0 st;
+    if (fwpm_memory_stats(&st) != ERROR_SUCCESS)
+        return;
+    uint64_t seen = atomic_load_explicit(&r->mixed_peak, memory_order_relaxed);
+    while (st.liveBytes > seen &&
+           !atomic_compare_exchange_weak_explicit(&r->mixed_peak, &seen, st.liveBytes,
+                                                  memory_order_relaxed, memory_order_relaxed)) {
+    }
+}
+
+/* Opens the thread's churn session if it has none, else closes it. */
+static void mixed_churn(struct worker *w, HANDLE *churn)
+{
+    uint64_t t = now_ns();
+    if (*churn == NULL) {
+        DWORD status = FwpmEngineOpen0(NULL, RPC_C_AUTHN_WINNT, NULL, NULL, churn);
+        timed(w, CALL_OPEN, t);
+        if (status != ERROR_SUCCESS) {
+            api_failed(w, "mixed churn", "FwpmEngineOpen0", status);
+            *churn = NULL;
+        } else {
+            counter_add(&w->c.writes, 1);
+        }
+        return;
+    }
+    DWORD status = FwpmEngineClose0(*churn);
+    timed(w, CALL_CLOSE, t);
+    if (status != ERROR_SUCCESS)
+        api_failed(w, "mixed churn", "FwpmEngineClose0", status);
+    else
+        counter_add(&w->c.writes, 1);
+    *churn = NULL;
+}
+
+/* One page: timed, counted, freed at once. Returns the entries, or -1. */
+static long mixed_page(struct worker *w, HANDLE engine, HANDLE en, UINT32 requested,
+                       DWORD tolerated)
+{
+    FWPM_SESSION0 **entries = NULL;
+    UINT32 returned = 0;
+    uint64_t t = now_ns();
+    DWORD status = FwpmSessionEnum0(engine, en, requested, &entries, &returned);
+    timed(w, CALL_ENUM_PAGE, t);
+    counter_add(&w->c.pages, 1);
+    if (status != ERROR_SUCCESS) {
+        if (status != tolerated)
+            api_failed(w, "mixed page", "FwpmSessionEnum0", status);
+        return -1;
+    }
+    counter_add(&w->c.entries, returned);
+    if (entries != NULL) {
+        t = now_ns();
+        FwpmFreeMemory0((void **)&entries);
+        timed(w, CALL_FREE, t);
+    }
+    return returned;
+}
+
+static void mixed_destroy(struct worker *w, HANDLE engine, HANDLE en)
+{
+    uint64_t t = now_ns();
+    DWORD status = FwpmSessionDestroyEnumHandle0(engine, en);
+    timed(w, CALL_DESTROY_ENUM, t);
+    if (status != ERROR_SUCCESS)
+        api_failed(w, "mixed destroy", "FwpmSessionDestroyEnumHandle0", status);
+}
+
+static bool mixed_create(struct worker *w, HANDLE engine, HANDLE *en)
+{
+    uint64_t t = now_ns();
+    DWORD status = FwpmSessionCreateEnumHandle0(engine, NULL, en);
+    timed(w, CALL_CREATE_ENUM, t);
+    if (status != ERROR_SUCCESS)
+        api_failed(w, "mixed create", "FwpmSessionCreateEnumHandle0", status);
+    return status == ERROR_SUCCESS;
+}
+
+/* A private enumeration through the thread's own session, to its end. */
+static void mixed_private(struct worker *w)
+{
+    HANDLE en = NULL;
+    if (!mixed_create(w, w->engine, &en))
+        return;
+    while (mixed_page(w, w->engine, en, 64, ERROR_SUCCESS) > 0)
+        ;
+    mixed_destroy(w, w->engine, en);
+    counter_add(&w->c.snapshots, 1);
+}
+
+/* A page of the shared handle; the first to find it exhausted renews it and
+ * destroys the old one, which racing pagers see as ERROR_INVALID_HANDLE. */
+static void mixed_shared(struct worker *w)
+{
+    struct run *r = w->run;
+    /* Acquire: pairs with the acq_rel exchange of the renewer. */
+    HANDLE en = atomic_load_explicit(&r->mixed_enum, memory_order_acquire);
+    UINT32 requested = (UINT32)(1 + rng_below(&w->rng, 8));
+    if (mixed_page(w, r->mixed_engine, en, requested, ERROR_INVALID_HANDLE) != 0)
+        return;
+    HANDLE fresh = NULL;
+    if (!mixed_create(w, r->mixed_engine, &fresh))
+        return;
+    HANDLE drop = fresh;
+    if (atomic_compare_exchange_strong_explicit(&r->mixed_enum, &en, fresh, memory_order_acq_rel,
+                                                memory_order_relaxed))
+        drop = en;
+    mixed_destroy(w, r->mixed_engine, drop);
+    counter_add(&w->c.shared_snapshots, drop == en ? 1 : 0);
+}
+
+static void *mixed_main(void *arg)
+{
+    struct worker *w = arg;
+    struct run *r = w->run;
+    HANDLE churn = NULL;
+    pthread_barrier_wait(&r->start);
+    for (uint64_t n = 0; !stopping(r); n++) {
+        uint64_t pick = rng_below(&w->rng, 4);
+        if (pick == 0)
+            mixed_churn(w, &churn);
+        else if (pick == 1)
+            mixed_private(w);
+        else
+            mixed_shared(w);
+        if (n % OVERSUB_SAMPLE_EVERY == 0)
+            mixed_sample_memory(r);
+    }
+    if (churn != NULL)
+        mixed_churn(w, &churn);
+    mixed_sample_memory(r);
+    return NULL;
+}
+
+/* The scheduler's own noise: a ~1 us spin, timed like a call. */
+static void *busy_main(void *arg)
+{
+    struct worker *w = arg;
+    pthread_barrier_wait(&w->run->start);
+    while (!stopping(w->run)) {
+        uint64_t t = now_ns();
+        for (volatile unsigned i = 0; i < 300; i++)
+            ;
+        histogram_record(&w->busy, now_ns() - t);
+    }
+    return NULL;
+}
+
+/* Waits (up to OVERSUB_SETTLE_NS) for memory to come back to the baseline
+ * without fwpm_reclaim(); false when it did not. */
+static bool wait_for_baseline(const FWPM_MEMORY_STATS0 *baseline, FWPM_MEMORY_STATS0 *seen,
+                              double *seconds)
+{
+    uint64_t start = now_ns();
+    for (;;) {
+        fwpm_memory_stats(seen);
+        uint64_t elapsed = now_ns() - start;
+        *seconds = (double)elapsed / 1e9;
+        if (seen->liveBytes == baseline->liveBytes)
+            return true;
+        if (elapsed > OVERSUB_SETTLE_NS)
+            return false;
+        struct timespec pause = {0, 1000000};
+        nanosleep(&pause, NULL); /* polling a condition */
+    }
+}
+
 /* ---- set-up ---------------------------------------------------------------------------- */
 
 /* The caller's account name as fwpm should report it, or the decimal uid. */
@@ -737,6 +956,7 @@ static struct worker *worker_new(struct run *r, enum role role, unsigned index)
     w->rng = r->opt.seed ^ ((uint64_t)role << 48 | (uint64_t)index << 32);
     for (unsigned c = 0; c < CALL_COUNT; c++)
         histogram_init(&w->latency[c]);
+    histogram_init(&w->busy);
     violations_init(&w->log);
     size_t n = r->opt.writers + 1u;
     w->lo = calloc(n, sizeof(uint64_t));
@@ -782,6 +1002,7 @@ static void gather(struct worker **workers, unsigned n, struct totals *t, bool w
         t->snapshots += snapshots;
         if (workers[i]->role == ROLE_PAGER)
             t->shared_snapshots += snapshots;
+        t->shared_snapshots += counter_get(&c->shared_snapshots);
         t->entries += counter_get(&c->entries);
         t->pages += counter_get(&c->pages);
         t->violations += counter_get(&c->violations);
@@ -843,7 +1064,23 @@ static void show_progress(const struct totals *now, const struct totals *before,
 struct memory_figures {
     FWPM_MEMORY_STATS0 baseline, end;
     uint64_t peak_bytes, peak_snapshots, peak_open;
+    /* Oversubscribed mode. */
+    uint64_t bound;          /* the peak must stay at or under this */
+    FWPM_MEMORY_STATS0 idle; /* after the threads stopped, before fwpm_reclaim */
+    double settle_seconds;   /* how long memory took to come back by itself */
+    bool settled;
+    struct latency_summary busy; /* the busy loop's timings */
 };
+
+/* The slowest call of the run and which one it was. */
+static unsigned worst_call(const struct totals *t)
+{
+    unsigned worst = 0;
+    for (unsigned k = 1; k < CALL_COUNT; k++)
+        if (t->latency[k].max > t->latency[worst].max)
+            worst = k;
+    return worst;
+}
 
 static void json_string(FILE *out, const char *s)
 {
@@ -910,6 +1147,22 @@ static void print_json(const struct run *r, const struct totals *t, double secon
             (unsigned long long)m->end.liveBytes, (unsigned long long)m->end.liveAllocations,
             (unsigned long long)m->end.openSessions, (unsigned long long)m->end.liveSnapshots,
             (unsigned long long)m->end.infrastructureBytes);
+    if (r->opt.threads > 0) {
+        unsigned worst = worst_call(t);
+        fprintf(out,
+                "\"oversubscribed\": {\"threads\": %u, \"cores\": %ld, "
+                "\"peak_over_baseline_bytes\": %llu, \"bound_over_baseline_bytes\": %llu, "
+                "\"worst_call\": \"%s\", \"worst_call_ns\": %llu, \"busy_loop_worst_ns\": %llu, "
+                "\"busy_loop_p999_ns\": %llu, \"idle_bytes\": %llu, \"settled\": %s, "
+                "\"settle_seconds\": %.3f}, ",
+                r->opt.threads, sysconf(_SC_NPROCESSORS_ONLN),
+                (unsigned long long)(m->peak_bytes - m->baseline.liveBytes),
+                (unsigned long long)(m->bound - m->baseline.liveBytes), latency_call_names[worst],
+                (unsigned long long)t->latency[worst].max, (unsigned long long)m->busy.max,
+                (unsigned long long)latency_percentile(&m->busy, 0.999),
+                (unsigned long long)m->idle.liveBytes, m->settled ? "true" : "false",
+                m->settle_seconds);
+    }
     fprintf(out, "\"violation_details\": [");
     for (unsigned i = 0; i < v->kept; i++) {
         if (i > 0)
@@ -961,6 +1214,23 @@ static void print_table(const struct run *r, const struct totals *t, double seco
             (unsigned long long)m->baseline.liveAllocations, (unsigned long long)m->peak_bytes,
             (unsigned long long)m->peak_snapshots, (unsigned long long)m->peak_open,
             (unsigned long long)m->end.liveBytes, (unsigned long long)m->end.liveAllocations);
+    if (r->opt.threads > 0) {
+        unsigned worst = worst_call(t);
+        char call[16], busy[16], busy999[16];
+        latency_format(t->latency[worst].max, call);
+        latency_format(m->busy.max, busy);
+        latency_format(latency_percentile(&m->busy, 0.999), busy999);
+        fprintf(out,
+                "\noversubscribed: %u threads on %ld cores; peak %llu B over the baseline "
+                "(bound %llu B)\n  worst call %s (%s); a busy loop's worst %s, p99.9 %s "
+                "(the scheduler's noise)\n  after the threads stopped: %llu B, %s the baseline "
+                "after %.2f s without fwpm_reclaim\n",
+                r->opt.threads, sysconf(_SC_NPROCESSORS_ONLN),
+                (unsigned long long)(m->peak_bytes - m->baseline.liveBytes),
+                (unsigned long long)(m->bound - m->baseline.liveBytes), call,
+                latency_call_names[worst], busy, busy999, (unsigned long long)m->idle.liveBytes,
+                m->settled ? "back at" : "NOT back at", m->settle_seconds);
+    }
     fprintf(out, "\nviolations: %llu\n", (unsigned long long)v->count);
     for (unsigned i = 0; i < v->kept; i++)
         fprintf(out, "  %s\n", v->text[i]);
@@ -1035,7 +1305,8 @@ int main(int argc, char **argv)
     r->population = r->world.standing + r->world.anonymous + 2u * r->opt.writers;
     atomic_init(&r->stop, false);
 
-    unsigned nworkers = r->opt.writers + r->opt.readers + r->opt.shared_pagers;
+    unsigned nmixed = r->opt.threads > 0 ? r->opt.threads + 1u : 0u; /* + the busy loop */
+    unsigned nworkers = r->opt.writers + r->opt.readers + r->opt.shared_pagers + nmixed;
     struct worker **workers = calloc(nworkers, sizeof(*workers));
     HANDLE *standing = calloc(r->opt.sessions + 1u, sizeof(HANDLE));
     r->writers = calloc(r->opt.writers + 1u, sizeof(*r->writers));
@@ -1074,6 +1345,10 @@ int main(int argc, char **argv)
         workers[n++] = worker_new(r, ROLE_READER, i);
     for (unsigned i = 0; i < r->opt.shared_pagers; i++)
         workers[n++] = r->pagers[i] = worker_new(r, ROLE_PAGER, i);
+    for (unsigned i = 0; i < r->opt.threads; i++)
+        workers[n++] = worker_new(r, ROLE_MIXED, i);
+    if (nmixed > 0)
+        workers[n++] = worker_new(r, ROLE_BUSY, 0);
     for (unsigned i = 0; i < nworkers; i++) {
         if (workers[i] == NULL) {
             fprintf(stderr, "fwpm-stress: out of memory\n");
@@ -1087,7 +1362,8 @@ int main(int argc, char **argv)
      * sessions of their own. */
     for (unsigned i = 0; i < nworkers; i++) {
         struct worker *w = workers[i];
-        if (w->role == ROLE_WRITER || (w->role == ROLE_PAGER && w->index != 0))
+        if (w->role == ROLE_WRITER || w->role == ROLE_BUSY ||
+            (w->role == ROLE_PAGER && w->index != 0))
             continue;
         FWPM_SESSION0 session;
         wchar_t name[CHECKER_NAME_MAX];
@@ -1099,6 +1375,16 @@ int main(int argc, char **argv)
         }
     }
 
+    if (nmixed > 0 &&
+        (FwpmEngineOpen0(NULL, RPC_C_AUTHN_WINNT, NULL, NULL, &r->mixed_engine) != ERROR_SUCCESS ||
+         FwpmSessionCreateEnumHandle0(r->mixed_engine, NULL, (HANDLE *)&r->mixed_enum) !=
+             ERROR_SUCCESS)) {
+        fprintf(stderr, "fwpm-stress: opening the shared handle failed\n");
+        return 2;
+    }
+    memory.bound = memory.baseline.liveBytes + OVERSUB_LIVE_ALLOWANCE +
+                   (uint64_t)r->opt.threads * OVERSUB_PER_THREAD;
+
     pthread_barrier_init(&r->start, NULL, nworkers + 1u);
     if (shared)
         pthread_barrier_init(&r->round, NULL, r->opt.shared_pagers);
@@ -1106,6 +1392,8 @@ int main(int argc, char **argv)
         struct worker *w = workers[i];
         void *(*body)(void *) = w->role == ROLE_WRITER   ? writer_main
                                 : w->role == ROLE_READER ? reader_main
+                                : w->role == ROLE_MIXED  ? mixed_main
+                                : w->role == ROLE_BUSY   ? busy_main
                                                          : pager_main;
         int err = pthread_create(&w->thread, NULL, body, w);
         if (err != 0) {
@@ -1147,9 +1435,17 @@ int main(int argc, char **argv)
     gather(workers, nworkers, &totals, true);
     for (unsigned i = 0; i < nworkers; i++)
         violations_merge(&log, &workers[i]->log);
+    latency_summary_init(&memory.busy);
+    for (unsigned i = 0; i < nworkers; i++)
+        if (workers[i]->role == ROLE_BUSY)
+            latency_summary_add(&memory.busy, &workers[i]->busy);
+    uint64_t mixed_peak = atomic_load_explicit(&r->mixed_peak, memory_order_relaxed);
+    if (mixed_peak > memory.peak_bytes)
+        memory.peak_bytes = mixed_peak;
 
     /* Everybody is quiet: the engine holds exactly what we left open. */
     uint64_t expected_open = (uint64_t)r->opt.sessions + r->world.standing - named;
+    expected_open += nmixed > 0 ? r->opt.threads + 1u : 0u; /* their sessions, the shared one */
     for (unsigned i = 0; i < nworkers; i++)
         expected_open += workers[i]->role == ROLE_WRITER ? workers[i]->chain_open : 0;
     FWPM_MEMORY_STATS0 quiet;
@@ -1168,6 +1464,24 @@ int main(int argc, char **argv)
     }
     for (unsigned i = 0; i < r->opt.sessions; i++)
         close_handle(&log, standing[i], "a standing session");
+    if (nmixed > 0) {
+        FwpmSessionDestroyEnumHandle0(r->mixed_engine, atomic_load(&r->mixed_enum));
+        close_handle(&log, r->mixed_engine, "the shared handle's session");
+        if (memory.peak_bytes > memory.bound)
+            violations_add(&log,
+                           "memory not bounded: peak %llu B over the baseline, bound %llu B "
+                           "(%llu + %u threads x %llu)",
+                           (unsigned long long)(memory.peak_bytes - memory.baseline.liveBytes),
+                           (unsigned long long)(memory.bound - memory.baseline.liveBytes),
+                           OVERSUB_LIVE_ALLOWANCE, r->opt.threads, OVERSUB_PER_THREAD);
+        memory.settled = wait_for_baseline(&memory.baseline, &memory.idle, &memory.settle_seconds);
+        if (!memory.settled)
+            violations_add(&log,
+                           "memory not back at the baseline %.0f s after the threads stopped "
+                           "(without fwpm_reclaim): %llu B, baseline %llu B",
+                           memory.settle_seconds, (unsigned long long)memory.idle.liveBytes,
+                           (unsigned long long)memory.baseline.liveBytes);
+    }
     fwpm_reclaim();
     fwpm_memory_stats(&memory.end);
     checker_memory(&log, &memory.baseline, &memory.end);

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_foreign_free.c - SPEC §2 FwpmFreeMemory0: a pointer the API did not
+ * return is ignored and *p set to NULL, without reading memory that is not
+ * fwpm's (the ASan suite fails on any report); an interior pointer of a
+ * returned array is ignored too; freeing an array twice (before its block is
+ * reused) does not crash; returned arrays live in the page arena's range, are
+ * correct at any size and under many pagers, and memory returns to baseline.
+ */
+#include "page_arena.h"
+#include "support.h"
+
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static UINT64 baseline(void)
+{
+    FwpmEngineClose0(NULL); /* sets the engine up */
+    return live_bytes_now();
+}
+
+/* Frees a copy of pointer; asserts it was cleared. */
+static void free_foreign(void *pointer)
+{
+    void *p = pointer;
+    FwpmFreeMemory0(&p);
+    cr_assert_null(p, "*p must be NULL after FwpmFreeMemory0");
+}
+
+/* A page of up to n entries from a fresh handle of engine. */
+static FWPM_SESSION0 **take_page(HANDLE engine, UINT32 n, UINT32 *got)
+{
+    HANDLE e;
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(engine, NULL, &e), ERROR_SUCCESS);
+    FWPM_SESSION0 **entries = NULL;
+    cr_assert_eq(FwpmSessionEnum0(engine, e, n, &entries, got), ERROR_SUCCESS);
+    cr_assert_eq(FwpmSessionDestroyEnumHandle0(engine, e), ERROR_SUCCESS);
+    return entries;
+}
+
+Test(foreign_free, a_malloc_pointer_is_ignored)
+{
+    UINT64 base = baseline();
+    for (size_t size = 1; size <= 1 << 20; size *= 4) {
+        unsigned char *m = malloc(size);
+        cr_assert_not_null(m);
+        memset(m, 0xA5, size);
+        free_foreign(m);
+        for (size_t i = 0; i < size; i++)
+            cr_assert_eq(m[i], 0xA5, "a foreign block was written");
+        cr_assert(!page_arena_contains(m));
+        free(m); /* still the caller's, still valid */
+    }
+    cr_assert_eq(live_bytes_now(), base);
+}
+
+Test(foreign_free, a_pointer_after_an_unmapped_page_does_not_fault)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    unsigned char *map =
+        mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(map, MAP_FAILED);
+    cr_assert_eq(munmap(map, (size_t)page), 0); /* the guard: nothing mapped before */
+    free_foreign(map + page);
+    /* The same at a PROT_NONE guard page. */
+    cr_assert_eq(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+    unsigned char *after =
+        mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(after, MAP_FAILED);
+    free_foreign(after);
+    munmap(map + page, (size_t)page);
+    munmap(after, (size_t)page);
+}
+
+static unsigned char static_block[64];
+
+Test(foreign_free, stack_static_and_odd_pointers_are_ignored)
+{
+    unsigned char stack_block[64];
+    memset(stack_block, 0x5A, sizeof(stack_block));
+    free_foreign(stack_block);
+    free_foreign(stack_block + 24);
+    free_foreign(static_block);
+    free_foreign((void *)free_foreign); /* code */
+    free_foreign((void *)(uintptr_t)1); /* garbage, below any mapping */
+    free_foreign((void *)(uintptr_t)0xFFFFFFFFFFFFFFF0ull);
+    for (size_t i = 0; i < sizeof(stack_block); i++)
+        cr_assert_eq(stack_block[i], 0x5A);
+    FwpmFreeMemory0(NULL); /* no-ops */
+    void *null = NULL;
+    FwpmFreeMemory0(&null);
+    cr_assert_null(null);
+}
+
+/* Decided: a pointer into a returned array other than its start is ignored,
+ * like any pointer the API did not return; the array stays whole and must
+ * still be freed through its start. */
+Test(foreign_free, an_interior_pointer_is_ignored_and_the_array_stays_whole)
+{
+    UINT64 base = baseline();
+    HANDLE s[8];
+    for (int i = 0; i < 8; i++)
+        s[i] = open_session();
+    UINT32 n;
+    FWPM_SESSION0 **entries = take_page(s[0], INFINITE, &n);
+    cr_assert_eq(n, 8);
+    cr_assert(page_arena_contains(entries));
+    GUID keys[8];
+    for (UINT32 i = 0; i < n; i++)
+        keys[i] = entries[i]->sessionKey;
+    for (UINT32 i = 1; i < n; i++)
+        free_foreign(&entries[i]);
+    for (size_t offset = 1; offset < 8 * sizeof(void *); offset++) /* misaligned too */
+        free_foreign((char *)entries + offset);
+    free_foreign((char *)entries - 8); /* inside the hidden header */
+    for (UINT32 i = 0; i < n; i++)
+        cr_assert_eq(memcmp(&entries[i]->sessionKey, &keys[i], sizeof(GUID)), 0);
+    for (int i = 0; i < 8; i++)
+        close_session(s[i]);
+    cr_assert_gt(live_bytes_now(), base, "the array still holds its entries");
+    FwpmFreeMemory0((void **)&entries);
+    cr_assert_null(entries);
+    cr_assert_eq(live_bytes_now(), base);
+}
+
+Test(foreign_free, a_double_free_right_after_the_first_does_not_crash)
+{
+    UINT64 base = baseline();
+    enum { N = 5000 }; /* pages from 1 entry to N: small and large blocks */
+    HANDLE *h = malloc(N * sizeof(HANDLE));
+    for (int i = 0; i < N; i++)
+        h[i] = open_session();
+    for (UINT32 size = 1; size <= N; size *= 3) {
+        UINT32 n;
+        FWPM_SESSION0 **entries = take_page(h[0], size, &n);
+        cr_assert_eq(n, size);
+        void *copy = entries;
+        FwpmFreeMemory0((void **)&entries);
+        FwpmFreeMemory0(&copy);
+        cr_assert_null(copy);
+    }
+    for (int i = 0; i < N; i++)
+        close_session(h[i]);
+    cr_assert_eq(live_bytes_now(), base, "a second free freed something");
+    free(h);
+}
+
+/* Two threads free the same array at the same moment: exactly one frees it. */
+struct racing_free {
+    pthread_barrier_t start;
+    void *array;
+};
+
+static void *free_when_released(void *arg)
+{
+    struct racing_free *race = arg;
+    void *p = race->array;
+    pthread_barrier_wait(&race->start);
+    FwpmFreeMemory0(&p);
+    return NULL;
+}
+
+Test(foreign_free, two_racing_frees_of_one_array_free_it_once)
+{
+    UINT64 base = baseline();
+    HANDLE s = open_session();
+    struct racing_free race;
+    for (int round = 0; round < 2000; round++) {
+        UINT32 n;
+        race.array = take_page(s, INFINITE, &n);
+        pthread_barrier_init(&race.start, NULL, 2);
+        pthread_t other;
+        cr_assert_eq(pthread_create(&other, NULL, free_when_released, &race), 0);
+        free_when_released(&race);
+        pthread_join(other, NULL);
+        pthread_barrier_destroy(&race.start);
+    }
+    close_session(s);
+    cr_assert_eq(live_bytes_now(), base);
+}
+
+static int compare_guids(const void *a, const void *b)
+{
+    return memcmp(a, b, sizeof(GUID));
+}
+
+/* Every key once: sorts keys and checks neighbours differ. */
+static void assert_distinct(GUID *keys, size_t n)
+{
+    qsort(keys, n, sizeof(GUID), compare_guids);
+    for (size_t i = 1; i < n; i++)
+        cr_assert_neq(memcmp(&keys[i - 1], &keys[i], sizeof(GUID)), 0, "a key came twice");
+}
+
+Test(foreign_free, a_huge_infinite_page_is_correct_and_in_the_range)
+{
+    UINT64 base = baseline();
+    enum { N = 10000 }; /* an 80 KB array: a large block */
+    HANDLE *h = malloc(N * sizeof(HANDLE));
+    for (int i = 0; i < N; i++)
+        h[i] = open_session();
+    UINT32 n;
+    FWPM_SESSION0 **entries = take_page(h[0], INFINITE, &n);
+    cr_assert_eq(n, N);
+    cr_assert(page_arena_contains(entries) && page_arena_contains(&entries[N - 1]));
+    GUID *keys = malloc(N * sizeof(GUID));
+    for (UINT32 i = 0; i < n; i++)
+        keys[i] = entries[i]->sessionKey;
+    assert_distinct(keys, n);
+    FwpmFreeMemory0((void **)&entries);
+    for (int i = N - 1; i >= 0; i--)
+        close_session(h[i]);
+    cr_assert_eq(live_bytes_now(), base);
+    free(keys);
+    free(h);
+}
+
+enum { PAGERS = 16, SHARED = 5000 };
+
+struct pager {
+    HANDLE engine, e;
+    GUID *keys; /* what this pager received */
+    size_t got;
+    unsigned seed;
+};
+
+static void *page_shared_handle(void *arg)
+{
+    struct pager *p = arg;
+    for (;;) {
+        FWPM_SESSION0 **entries;
+        UINT32 n;
+        UINT32 want = 1 + (UINT32)(rand_r(&p->seed) % 64);
+        cr_assert_eq(FwpmSessionEnum0(p->engine, p->e, want, &entries, &n), ERROR_SUCCESS);
+        if (n == 0)
+            return NULL;
+        cr_assert(page_arena_contains(entries));
+        for (UINT32 i = 0; i < n; i++)
+            p->keys[p->got++] = entries[i]->sessionKey;
+        if (p->seed % 2)
+            free_foreign(&entries[n - 1] + 1); /* a pointer just past it: ignored */
+        FwpmFreeMemory0((void **)&entries);
+    }
+}
+
+Test(foreign_free, many_concurrent_pagers_get_every_entry_once)
+{
+    UINT64 base = baseline();
+    HANDLE *h = malloc(SHARED * sizeof(HANDLE));
+    for (int i = 0; i < SHARED; i++)
+        h[i] = open_session();
+    HANDLE e;
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(h[0], NULL, &e), ERROR_SUCCESS);
+    struct pager pagers[PAGERS];
+    pthread_t threads[PAGERS];
+    for (int t = 0; t < PAGERS; t++) {
+        pagers[t] = (struct pager){.engine = h[0], .e = e, .seed = (unsigned)t + 1};
+        pagers[t].keys = malloc(SHARED * sizeof(GUID));
+        cr_assert_eq(pthread_create(&threads[t], NULL, page_shared_handle, &pagers[t]), 0);
+    }
+    GUID *all = malloc(SHARED * sizeof(GUID));
+    size_t total = 0;
+    for (int t = 0; t < PAGERS; t++) {
+        pthread_join(threads[t], NULL);
+        cr_assert_leq(total + pagers[t].got, SHARED);
+        memcpy(all + total, pagers[t].keys, pagers[t].got * sizeof(GUID));
+        total += pagers[t].got;
+        free(pagers[t].keys);
+    }
+    cr_assert_eq(total, SHARED);
+    assert_distinct(all, total);
+    cr_assert_eq(FwpmSessionDestroyEnumHandle0(h[0], e), ERROR_SUCCESS);
+    for (int i = 0; i < SHARED; i++)
+        close_session(h[i]);
+    cr_assert_eq(live_bytes_now(), base);
+    free(all);
+    free(h);
+}
+
+Test(foreign_free, the_range_answers_without_touching_foreign_memory)
+{
+    baseline();
+    int local;
+    cr_assert(!page_arena_contains(&local));
+    cr_assert(!page_arena_readable(&local, sizeof(local)));
+    cr_assert(!page_arena_readable(static_block, 1));
+    void *block = page_arena_alloc(100);
+    cr_assert_not_null(block);
+    cr_assert(page_arena_contains(block) && page_arena_readable(block, 100));
+    page_arena_free(block, 100);
+    cr_assert(page_arena_readable(block, 100), "freed memory stays readable");
+}
+
+Test(foreign_free, the_range_holds_an_array_of_2_pow_24_entries)
+{
+    UINT64 base = baseline();
+    size_t bytes = 24 + ((size_t)1 << 24) * sizeof(void *); /* header + 128 MiB */
+    unsigned char *block = page_arena_alloc(bytes);
+    cr_assert_not_null(block);
+    block[0] = 1;
+    block[bytes - 1] = 2; /* committed to its end */
+    cr_assert_eq(live_bytes_now(), base + bytes);
+    page_arena_free(block, bytes);
+    cr_assert_eq(live_bytes_now(), base);
+    cr_assert(page_arena_readable(block + bytes - 1, 1));
+}
+
+Test(foreign_free, an_exhausted_range_is_out_of_memory_not_a_crash)
+{
+    UINT64 base = baseline();
+    cr_assert_null(page_arena_alloc((size_t)1 << 40)); /* more than the range */
+    cr_assert_null(page_arena_alloc(SIZE_MAX / 2));
+    cr_assert_eq(live_bytes_now(), base, "a failed allocation was counted");
+    /* The range still serves after the refusals. */
+    void *block = page_arena_alloc(64);
+    cr_assert_not_null(block);
+    page_arena_free(block, 64);
+    cr_assert_eq(live_bytes_now(), base);
+}
+
+Test(foreign_free, a_forked_child_reads_and_frees_the_parents_arrays)
+{
+    baseline();
+    HANDLE s[3] = {open_session(), open_session(), open_session()};
+    UINT32 n;
+    FWPM_SESSION0 **entries = take_page(s[0], INFINITE, &n);
+    cr_assert_eq(n, 3);
+    GUID first = entries[0]->sessionKey;
+    fflush(NULL);
+    pid_t child = fork();
+    cr_assert_geq(child, 0);
+    if (child == 0) {
+        int ok = memcmp(&entries[0]->sessionKey, &first, sizeof(GUID)) == 0;
+        void *copy = entries;
+        FwpmFreeMemory0((void **)&entries);
+        FwpmFreeMemory0(&copy); /* and the double free is as harmless there */
+        _exit(ok && entries == NULL && copy == NULL ? 0 : 1);
+    }
+    int status;
+    cr_assert_eq(waitpid(child, &status, 0), child);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child failed (status %#x)",
+              status);
+    FwpmFreeMemory0((void **)&entries); /* the parent's own copy */
+    for (int i = 0; i < 3; i++)
+        close_session(s[i]);
+}
