@@ -17,7 +17,7 @@
 #include "memory.h"
 
 /* Enters the engine: set up, and inside a section. */
-static DWORD enter(ck_epoch_record_t **record)
+static DWORD api_enter(ck_epoch_record_t **record)
 {
     if (!engine_ready() || !epoch_enter(record))
         return ERROR_NOT_ENOUGH_MEMORY;
@@ -47,7 +47,7 @@ DWORD WINAPI FwpmEngineClose0(HANDLE engineHandle)
     if (host_mode_is_host())
         return host_client_close(engineHandle);
     ck_epoch_record_t *record;
-    DWORD status = enter(&record);
+    DWORD status = api_enter(&record);
     if (status != ERROR_SUCCESS)
         return status;
     struct session *s = engine_session_of(engineHandle);
@@ -73,7 +73,7 @@ DWORD WINAPI FwpmSessionCreateEnumHandle0(HANDLE engineHandle,
     if (host_mode_is_host())
         return host_client_create_enum(engineHandle, enumHandle);
     ck_epoch_record_t *record;
-    DWORD status = enter(&record);
+    DWORD status = api_enter(&record);
     if (status != ERROR_SUCCESS)
         return status;
     struct session *s = engine_session_of(engineHandle);
@@ -91,7 +91,7 @@ DWORD WINAPI FwpmSessionEnum0(HANDLE engineHandle, HANDLE enumHandle, UINT32 num
         return host_client_enum(engineHandle, enumHandle, numEntriesRequested, entries,
                                 numEntriesReturned);
     ck_epoch_record_t *record;
-    DWORD status = enter(&record);
+    DWORD status = api_enter(&record);
     if (status != ERROR_SUCCESS)
         return status;
     struct session *s = engine_session_of(engineHandle);
@@ -107,7 +107,7 @@ DWORD WINAPI FwpmSessionDestroyEnumHandle0(HANDLE engineHandle, HANDLE enumHandl
     if (host_mode_is_host())
         return host_client_destroy_enum(engineHandle, enumHandle);
     ck_epoch_record_t *record;
-    DWORD status = enter(&record);
+    DWORD status = api_enter(&record);
     if (status != ERROR_SUCCESS)
         return status;
     struct session *s = engine_session_of(engineHandle);

@@ -8,6 +8,20 @@
  * superseded version must not wait for the writer lock. It raises
  * reclaim_pending and tries the lock; if somebody holds it, that holder sees
  * the flag right after unlocking and does the work (writer_unlock).
+ *
+ * Why nothing is lost, in two parts:
+ *   - The raiser stores the flag, then tries the lock; the holder unlocks,
+ *     then loads the flag. Each side's store must be ordered before its
+ *     load, which only a full fence does (mark_reclaim_pending, and after
+ *     every unlock). With the two fences, either the raiser's trylock sees
+ *     the unlock, or the holder's load sees the flag. The flag's own loads
+ *     can then be relaxed.
+ *   - The holder clears the flag, then scans the reference counts. A
+ *     release whose last reference the scan missed raises the flag after
+ *     its decrement; the clear is an acquire exchange and the raise a
+ *     release store, so if the clear read that raise, the decrement happens
+ *     before the scan, and the scan does not miss it. Otherwise the raise
+ *     comes after the clear and stays up for the next unlock's check.
  */
 #include "engine.h"
 
@@ -18,6 +32,7 @@
 #include "process.h"
 #include "sanitizer.h"
 #include "sessions_table.h"
+#include "trace.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -25,17 +40,27 @@
 static struct engine {
     pthread_mutex_t writer_lock;
     struct sessions_table sessions;
-    struct snapshot_store versions;
+    struct version_store versions;
 } engine = {
     /* Adaptive: a writer spins briefly before sleeping. Critical sections are
-     * short (no allocation, no free), and a futex round trip costs more than
-     * waiting one out. */
+     * short (O(log n) path copies; they allocate only when the sessions
+     * table grows or the edit's estimate of its chunks fell short, and free
+     * nothing), and a futex round trip costs more than waiting one out. */
     .writer_lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP,
 };
 
 static void engine_release_cached(void);
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Open sessions as of the latest publication (for the tracepoints). */
+static uint64_t engine_open_sessions(void)
+{
+    uint64_t open_sessions, live_versions;
+    version_store_stats(&engine.versions, &open_sessions, &live_versions);
+    return open_sessions;
+}
+
 _Atomic bool engine_initialized;
 static _Atomic bool reclaim_pending;
 
@@ -46,7 +71,7 @@ bool engine_initialize(void)
     bool ok = atomic_load_explicit(&engine_initialized, memory_order_relaxed);
     if (!ok)
         page_arena_reserve(); /* returned arrays' range: address space, taken early */
-    if (!ok && snapshot_store_init(&engine.versions)) {
+    if (!ok && version_store_init(&engine.versions)) {
         ok = sessions_table_init(&engine.sessions);
         if (ok) {
             /* Allocate the first handle segment now, so that the memory
@@ -57,16 +82,25 @@ bool engine_initialize(void)
             /* Once threads go idle, the reclaimer gives the writer's caches
              * back too: memory returns to its baseline without fwpm_reclaim. */
             epoch_set_idle_hook(engine_release_cached);
+            /* Release: the store, the table and the first handle segment are
+             * set up before a thread that sees true uses them (pairs with the
+             * acquire in engine_ready). */
             atomic_store_explicit(&engine_initialized, true, memory_order_release);
         } else {
             /* Only the empty version was made: give it back. */
-            struct snapshot *empty =
-                atomic_load_explicit(&engine.versions.current, memory_order_relaxed);
-            memory_free(empty, sizeof(*empty), MEMORY_DATA);
+            version_store_destroy_unused(&engine.versions);
         }
     }
     pthread_mutex_unlock(&init_lock);
     return ok;
+}
+
+/* Under the writer lock, before scanning the retained versions: a release
+ * during the scan raises the flag again. Acquire: pairs with the release
+ * store in mark_reclaim_pending (see the top of this file). */
+static void reclaim_pending_clear(void)
+{
+    (void)atomic_exchange_explicit(&reclaim_pending, false, memory_order_acquire);
 }
 
 /* Runs pending reclamation if the writer lock is free (never waits for it).
@@ -74,17 +108,17 @@ bool engine_initialize(void)
 static void reclaim_if_pending(void)
 {
     for (;;) {
-        if (!atomic_load_explicit(&reclaim_pending, memory_order_seq_cst))
+        /* Relaxed: ordered by the fences (see the top of this file). */
+        if (!atomic_load_explicit(&reclaim_pending, memory_order_relaxed))
             return;
         if (pthread_mutex_trylock(&engine.writer_lock) != 0)
             return; /* the holder sees the flag after it unlocks */
-        /* Clear before scanning: a release during the scan raises it again. */
-        atomic_store_explicit(&reclaim_pending, false, memory_order_seq_cst);
-        struct snapshot *dead = snapshot_reclaim(&engine.versions);
+        reclaim_pending_clear();
+        struct version *dead = version_store_reclaim(&engine.versions);
         pthread_mutex_unlock(&engine.writer_lock);
-        /* Pairs with the fence in engine_snapshot_release, as in writer_unlock. */
+        /* Pairs with the fence in mark_reclaim_pending, as in writer_unlock. */
         full_fence();
-        snapshot_free_reclaimed(&engine.versions, dead);
+        version_free_reclaimed(&engine.versions, dead);
     }
 }
 
@@ -96,35 +130,39 @@ static void writer_lock(void)
 static void writer_unlock(void)
 {
     pthread_mutex_unlock(&engine.writer_lock);
-    /* Pairs with the fence in engine_snapshot_release: either that reader's
-     * trylock succeeds, or we see its flag here. */
+    /* Pairs with the fence in mark_reclaim_pending: either that reader's
+     * trylock sees this unlock, or we see its flag here. */
     full_fence();
     reclaim_if_pending();
 }
 
-struct snapshot *engine_snapshot_acquire(void)
+struct version *engine_snapshot_acquire(void)
 {
-    return snapshot_acquire(&engine.versions);
+    return version_acquire_current(&engine.versions);
 }
 
 /* After the last reference of a superseded version went. */
 static void mark_reclaim_pending(void)
 {
-    atomic_store_explicit(&reclaim_pending, true, memory_order_seq_cst);
+    /* Release: pairs with the acquire exchange in reclaim_pending_clear (our
+     * decrement happens before the scan of a clearer that reads this). */
+    atomic_store_explicit(&reclaim_pending, true, memory_order_release);
+    /* The flag before our trylock: pairs with the fence after each unlock
+     * (writer_unlock, reclaim_if_pending). */
     full_fence();
 }
 
-void engine_snapshot_release(struct snapshot *s)
+void engine_snapshot_release(struct version *v)
 {
-    if (!snapshot_release(s))
+    if (!version_release(v))
         return;
     mark_reclaim_pending();
     reclaim_if_pending();
 }
 
-void engine_snapshot_release_lazily(struct snapshot *s)
+void engine_snapshot_release_lazily(struct version *v)
 {
-    if (snapshot_release(s))
+    if (version_release(v))
         mark_reclaim_pending();
 }
 
@@ -174,11 +212,11 @@ enum write_kind {
 struct write_request {
     struct write_request *next; /* pending stack link, then batch order */
     enum write_kind kind;
-    bool generated;             /* open: the key was drawn by us */
-    struct session *session;    /* the session opened or closed */
-    HANDLE handle;              /* close: the engine handle to invalidate */
-    struct snapshot_edit *edit; /* prepared by the writer: chunks, a version */
-    DWORD status;               /* set by the combiner before done */
+    bool generated;            /* open: the key was drawn by us */
+    struct session *session;   /* the session opened or closed */
+    HANDLE handle;             /* close: the engine handle to invalidate */
+    struct version_edit *edit; /* prepared by the writer: chunks, a version */
+    DWORD status;              /* set by the combiner before done */
     _Atomic bool done;
 };
 
@@ -196,21 +234,21 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static void post(struct write_request *r)
+static void write_post(struct write_request *r)
 {
     struct write_request *head = atomic_load_explicit(&pending_writes, memory_order_relaxed);
     do {
         r->next = head;
         /* Release: the request's fields are written before a combiner takes it
-         * (pairs with the acquire exchange in take_pending). */
+         * (pairs with the acquire exchange in writes_take_pending). */
     } while (!atomic_compare_exchange_weak_explicit(&pending_writes, &head, r, memory_order_release,
                                                     memory_order_relaxed));
 }
 
 /* Under the writer lock: every posted request, oldest first. */
-static struct write_request *take_pending(void)
+static struct write_request *writes_take_pending(void)
 {
-    /* Acquire: pairs with the release in post. */
+    /* Acquire: pairs with the release CAS in write_post. */
     struct write_request *list =
         atomic_exchange_explicit(&pending_writes, NULL, memory_order_acquire);
     struct write_request *oldest_first = NULL;
@@ -225,11 +263,11 @@ static struct write_request *take_pending(void)
 
 /* Under the writer lock: applies one request to the batch's edit; true when
  * it changed the set. */
-static bool apply(struct snapshot_edit *batch, struct write_request *r)
+static bool write_apply(struct version_edit *batch, struct write_request *r)
 {
     bool adding = r->kind == WRITE_OPEN;
     /* Chunks first, so that a failure changes nothing. */
-    if (!snapshot_edit_reserve(batch, r->edit, adding)) {
+    if (!version_edit_reserve(batch, r->edit, adding)) {
         r->status = ERROR_NOT_ENOUGH_MEMORY;
         return false;
     }
@@ -237,7 +275,7 @@ static bool apply(struct snapshot_edit *batch, struct write_request *r)
         r->status = insert_with_unique_key(r->session, r->generated);
         if (r->status != ERROR_SUCCESS)
             return false;
-        snapshot_edit_append(batch, r->session);
+        version_edit_append(batch, r->session);
         return true;
     }
     if (!handles_remove(r->handle, HANDLE_KIND_ENGINE)) {
@@ -245,7 +283,7 @@ static bool apply(struct snapshot_edit *batch, struct write_request *r)
         return false;
     }
     sessions_table_remove(&engine.sessions, r->session);
-    snapshot_edit_remove(batch, r->session);
+    version_edit_remove(batch, r->session);
     r->status = ERROR_SUCCESS;
     return true;
 }
@@ -254,29 +292,29 @@ static bool apply(struct snapshot_edit *batch, struct write_request *r)
  * batch is built in the oldest request's edit, which its writer finishes. */
 static void combine_pending(void)
 {
-    struct write_request *list = take_pending();
+    struct write_request *list = writes_take_pending();
     if (list == NULL)
         return;
-    struct snapshot_edit *batch = list->edit;
-    bool begun = snapshot_edit_begin(batch), changed = false;
+    struct version_edit *batch = list->edit;
+    bool begun = version_edit_begin(batch), changed = false;
     for (struct write_request *r = list; r != NULL; r = r->next) {
         if (begun)
-            changed |= apply(batch, r);
+            changed |= write_apply(batch, r);
         else
             r->status = ERROR_NOT_ENOUGH_MEMORY; /* no version root: nothing changes */
     }
     if (changed)
-        snapshot_edit_publish(batch); /* the instant of every change in the batch */
+        version_edit_publish(batch); /* the instant of every change in the batch */
     while (list != NULL) {
         struct write_request *r = list;
         list = r->next; /* read before done: r is its writer's again after */
         /* Release: the status, and the published version, are seen by the
-         * writer (pairs with the acquire in write_and_wait). */
+         * writer (pairs with the acquire in write_is_done). */
         atomic_store_explicit(&r->done, true, memory_order_release);
     }
 }
 
-static bool is_done(struct write_request *r)
+static bool write_is_done(struct write_request *r)
 {
     /* Acquire: pairs with the release in combine_pending. */
     return atomic_load_explicit(&r->done, memory_order_acquire);
@@ -286,9 +324,9 @@ static bool is_done(struct write_request *r)
 static DWORD write_and_wait(struct write_request *r)
 {
     atomic_init(&r->done, false);
-    post(r);
+    write_post(r);
     for (unsigned spins = 0;; spins++) {
-        if (is_done(r))
+        if (write_is_done(r))
             return r->status;
         if (pthread_mutex_trylock(&engine.writer_lock) == 0)
             break;
@@ -314,8 +352,8 @@ DWORD engine_open_session(const FWPM_SESSION0 *requested, const struct identity 
     if (status != ERROR_SUCCESS)
         return status;
     HANDLE h = handles_reserve(HANDLE_KIND_ENGINE);
-    struct snapshot_edit edit;
-    if (h == NULL || !snapshot_edit_prepare(&engine.versions, &edit, true)) {
+    struct version_edit edit;
+    if (h == NULL || !version_edit_prepare(&engine.versions, &edit, true)) {
         if (h != NULL)
             handles_cancel(h);
         session_free(s);
@@ -325,7 +363,7 @@ DWORD engine_open_session(const FWPM_SESSION0 *requested, const struct identity 
     struct write_request r = {
         .kind = WRITE_OPEN, .generated = generated, .session = s, .handle = h, .edit = &edit};
     status = write_and_wait(&r); /* the session is open from its batch's publication */
-    snapshot_edit_finish(&edit);
+    version_edit_finish(&edit);
 
     if (status != ERROR_SUCCESS) {
         handles_cancel(h);
@@ -334,19 +372,23 @@ DWORD engine_open_session(const FWPM_SESSION0 *requested, const struct identity 
     }
     handles_publish(h, s);
     *engine_handle = h;
+    trace_session_opened(s->view.processId, engine_open_sessions());
     return ERROR_SUCCESS;
 }
 
 DWORD engine_close_session(HANDLE engine_handle, struct session *s)
 {
-    struct snapshot_edit edit;
+    DWORD pid = s->view.processId; /* s may go once the close is published */
+    struct version_edit edit;
     /* Allocate first, so that a failure changes nothing. */
-    if (!snapshot_edit_prepare(&engine.versions, &edit, false))
+    if (!version_edit_prepare(&engine.versions, &edit, false))
         return ERROR_NOT_ENOUGH_MEMORY;
     struct write_request r = {
         .kind = WRITE_CLOSE, .session = s, .handle = engine_handle, .edit = &edit};
     DWORD status = write_and_wait(&r); /* closed from its batch's publication */
-    snapshot_edit_finish(&edit);
+    version_edit_finish(&edit);
+    if (status == ERROR_SUCCESS)
+        trace_session_closed(pid, engine_open_sessions());
     return status;
 }
 
@@ -363,7 +405,7 @@ void engine_release_writers_for_test(void)
 unsigned engine_pending_writes_for_test(void)
 {
     unsigned n = 0;
-    /* Acquire: pairs with the release in post; nothing leaves the stack while
+    /* Acquire: pairs with the release CAS in write_post; nothing leaves the stack while
      * the caller holds the writer lock. */
     for (struct write_request *r = atomic_load_explicit(&pending_writes, memory_order_acquire);
          r != NULL; r = r->next)
@@ -373,8 +415,7 @@ unsigned engine_pending_writes_for_test(void)
 
 uint64_t engine_version_for_test(void)
 {
-    struct snapshot *s = atomic_load_explicit(&engine.versions.current, memory_order_acquire);
-    return s->version;
+    return version_store_current_number(&engine.versions);
 }
 
 void engine_reset_after_fork(void)
@@ -399,37 +440,34 @@ void engine_memory_stats(FWPM_MEMORY_STATS0 *stats)
     stats->liveAllocations = totals.data_blocks > 0 ? (UINT64)totals.data_blocks : 0;
     stats->infrastructureBytes =
         totals.infrastructure_bytes > 0 ? (UINT64)totals.infrastructure_bytes : 0;
-    stats->openSessions =
-        atomic_load_explicit(&engine.versions.open_sessions, memory_order_relaxed);
-    stats->liveSnapshots =
-        atomic_load_explicit(&engine.versions.live_versions, memory_order_relaxed);
+    uint64_t open_sessions, live_versions;
+    version_store_stats(&engine.versions, &open_sessions, &live_versions);
+    stats->openSessions = open_sessions;
+    stats->liveSnapshots = live_versions; /* versions some snapshot or the store holds */
 }
 
-/* Gives back what the writer keeps for its next write: versions whose last
- * reference went lazily, the partial retire batch, the spare chunks, an empty
- * table's extra capacity, recycled version roots. Waits for the writer lock
- * (for its short holds). */
 /* Frees the recycled version roots kept for the next writes. */
 static void engine_free_cached_versions(void)
 {
     writer_lock();
-    struct snapshot *cached = snapshot_take_cached_versions(&engine.versions);
+    struct version *recycled = version_store_take_recycled(&engine.versions);
     writer_unlock();
-    snapshot_free_cached_versions(cached);
+    version_free_recycled(recycled);
 }
 
+/* Gives back what the writer keeps for its next write: versions whose last
+ * reference went lazily, the partial retire batch, the pooled chunks, an
+ * empty table's extra capacity, recycled version roots. Waits for the writer
+ * lock (for its short holds). */
 static void engine_release_cached(void)
 {
     writer_lock();
-    atomic_store_explicit(&reclaim_pending, false, memory_order_seq_cst);
-    struct snapshot *dead = snapshot_reclaim(&engine.versions);
-    struct chunk *spares = snapshot_take_spares(&engine.versions);
-    struct epoch_batch retiring = snapshot_take_retiring(&engine.versions);
+    reclaim_pending_clear();
+    struct version_store_cache cache;
+    version_store_take_cache(&engine.versions, &cache);
     sessions_table_shrink_if_empty(&engine.sessions);
     writer_unlock();
-    snapshot_free_reclaimed(&engine.versions, dead);
-    snapshot_free_spares(spares);
-    epoch_retire_batch(&retiring);
+    version_store_free_cache(&engine.versions, &cache);
     /* Roots recycled by earlier grace periods; when this runs as the idle
      * hook, the reclaimer calls it again once what it retired has run. */
     engine_free_cached_versions();

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * engine.h - the in-process filter engine: its sessions and their snapshots.
+ * engine.h - the in-process filter engine: its sessions, the versions of
+ * their set, and snapshots of those.
  *
  * There is one engine per process. Every change (a session opening or
  * closing) is serialized by the engine's writer lock, held for O(log n) work
@@ -15,7 +16,7 @@
 #include "fwpm_linux.h"
 
 #include "session.h"
-#include "snapshot.h"
+#include "version_store.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -51,19 +52,20 @@ DWORD engine_close_session(HANDLE engine_handle, struct session *s);
 /* The session behind an engine handle, or NULL. Inside a section. */
 struct session *engine_session_of(HANDLE engine_handle);
 
-/* A reference to the current version of the set. Inside a section. */
-struct snapshot *engine_snapshot_acquire(void);
+/* Takes a snapshot: a reference to the current version of the set. Inside a
+ * section. */
+struct version *engine_snapshot_acquire(void);
 
 /* Drops a reference taken with engine_snapshot_acquire. If it was the last
  * one of a superseded version, frees what only that version kept, provided
  * the writer lock is free (it never waits for it; the lock's holder does the
  * work otherwise). */
-void engine_snapshot_release(struct snapshot *s);
+void engine_snapshot_release(struct version *v);
 
 /* Drops a reference; if it was the last one of a superseded version, leaves
  * the freeing to the next writer or reclaim. Takes no lock at all (the page
  * path uses it). */
-void engine_snapshot_release_lazily(struct snapshot *s);
+void engine_snapshot_release_lazily(struct version *v);
 
 /* Memory and population figures. */
 void engine_memory_stats(FWPM_MEMORY_STATS0 *stats);

@@ -4,12 +4,14 @@
  */
 #include "enumeration.h"
 
+#include "container_of.h"
 #include "engine.h"
 #include "handles.h"
 #include "memory.h"
 #include "page_arena.h"
 #include "process.h"
 #include "refcount.h"
+#include "trace.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -22,15 +24,14 @@ struct enumeration {
     _Atomic uint64_t cursor; /* next position to hand out */
     HANDLE handle;
     struct session *owner;
-    struct snapshot *snapshot;       /* one reference, dropped with the last ref */
+    struct version *snapshot;        /* a reference to a version, dropped with the last ref */
     struct enumeration *prev, *next; /* owner's list, under its enums_lock */
     epoch_entry retire;
 };
 
 static void enumeration_free_deferred(epoch_entry *entry)
 {
-    struct enumeration *en =
-        (struct enumeration *)((char *)entry - offsetof(struct enumeration, retire));
+    struct enumeration *en = container_of(entry, struct enumeration, retire);
     memory_free(en, sizeof(*en), MEMORY_DATA);
 }
 
@@ -52,7 +53,7 @@ static void enumeration_release(struct enumeration *en, enum release_mode mode)
     epoch_retire(&en->retire, enumeration_free_deferred);
 }
 
-static void list_add(struct session *s, struct enumeration *en)
+static void enums_list_add(struct session *s, struct enumeration *en)
 {
     en->prev = NULL;
     en->next = s->enums;
@@ -61,7 +62,7 @@ static void list_add(struct session *s, struct enumeration *en)
     s->enums = en;
 }
 
-static void list_remove(struct session *s, struct enumeration *en)
+static void enums_list_remove(struct session *s, struct enumeration *en)
 {
     if (en->prev != NULL)
         en->prev->next = en->next;
@@ -92,7 +93,7 @@ DWORD enumeration_create(struct session *owner, HANDLE *enum_handle)
     session_enums_lock(owner);
     bool closing = owner->closing;
     if (!closing) {
-        list_add(owner, en);
+        enums_list_add(owner, en);
         handles_publish(h, en);
     }
     session_enums_unlock(owner);
@@ -108,7 +109,8 @@ DWORD enumeration_create(struct session *owner, HANDLE *enum_handle)
 }
 
 /* The enumeration behind enum_handle if caller may use it. */
-static DWORD resolve(struct session *caller, HANDLE enum_handle, struct enumeration **out)
+static DWORD enumeration_resolve(struct session *caller, HANDLE enum_handle,
+                                 struct enumeration **out)
 {
     struct enumeration *en = handles_lookup(enum_handle, HANDLE_KIND_ENUM);
     if (en == NULL)
@@ -173,8 +175,9 @@ static struct page_header *page_claim(void *array)
  * One fetch-and-add, no retry loop: claims are disjoint ranges of the
  * cursor, clipped at the end. The cursor may pass size by what racing
  * claims asked for (at most one request each, since a caller that sees it
- * at or past size returns before any atomic): every test is cursor >= size. */
-static size_t claim(struct enumeration *en, size_t size, size_t want, uint64_t *start)
+ * at or past size returns before its fetch-and-add): every test is
+ * cursor >= size. */
+static size_t cursor_claim(struct enumeration *en, size_t size, size_t want, uint64_t *start)
 {
     /* Relaxed: the cursor only partitions positions; the entries come from
      * the immutable version, ordered by our reference to it. */
@@ -189,17 +192,17 @@ DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 reques
                        FWPM_SESSION0 ***entries, UINT32 *returned)
 {
     struct enumeration *en;
-    DWORD status = resolve(caller, enum_handle, &en);
+    DWORD status = enumeration_resolve(caller, enum_handle, &en);
     if (status != ERROR_SUCCESS)
         return status;
     /* The version's root is readable here even if the handle is being
      * destroyed: roots are freed only after a grace period. */
-    struct snapshot *version = en->snapshot;
-    size_t size = snapshot_size(version);
+    struct version *version = en->snapshot;
+    size_t size = version_size(version);
     uint64_t cursor = atomic_load_explicit(&en->cursor, memory_order_relaxed);
     size_t left = cursor < size ? size - (size_t)cursor : 0;
     size_t want = requested < left ? requested : left;
-    if (want == 0) { /* exhausted, or 0 asked: no atomic at all */
+    if (want == 0) { /* exhausted, or 0 asked: one relaxed load, no atomic write */
         *entries = NULL;
         *returned = 0;
         return ERROR_SUCCESS;
@@ -216,7 +219,7 @@ DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 reques
         return ERROR_NOT_ENOUGH_MEMORY;
     }
     uint64_t start = 0;
-    size_t got = claim(en, size, want, &start);
+    size_t got = cursor_claim(en, size, want, &start);
     if (got == 0) { /* other pagers took the rest meanwhile */
         page_free(page);
         enumeration_release(en, RELEASE_LAZILY);
@@ -224,7 +227,8 @@ DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 reques
         *returned = 0;
         return ERROR_SUCCESS;
     }
-    snapshot_copy(version, (size_t)start, got, page_entries(page));
+    version_copy(version, (size_t)start, got, page_entries(page));
+    trace_page_served(got, start);
     page->source = en;
     *entries = page_entries(page);
     *returned = (UINT32)got;
@@ -234,13 +238,13 @@ DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 reques
 DWORD enumeration_destroy(struct session *caller, HANDLE enum_handle)
 {
     struct enumeration *en;
-    DWORD status = resolve(caller, enum_handle, &en);
+    DWORD status = enumeration_resolve(caller, enum_handle, &en);
     if (status != ERROR_SUCCESS)
         return status;
     session_enums_lock(caller);
     bool mine = handles_remove(enum_handle, HANDLE_KIND_ENUM);
     if (mine)
-        list_remove(caller, en);
+        enums_list_remove(caller, en);
     session_enums_unlock(caller);
     if (!mine)
         return ERROR_INVALID_HANDLE; /* a racing destroy or close won */

@@ -2,10 +2,10 @@
 /*
  * enumeration.h - enumeration handles and the pages they hand out.
  *
- * An enumeration holds one reference to the snapshot version taken when it
- * was created, and an atomic cursor. Any number of threads may page one
- * enumeration at once: each page claims its range of the snapshot with a
- * compare-and-swap on the cursor, so every entry is delivered exactly once,
+ * An enumeration holds a snapshot (one reference to the version current when
+ * it was created) and an atomic cursor. Any number of threads may page one
+ * enumeration at once: each page claims its range of the version with one
+ * fetch-and-add on the cursor, so every entry is delivered exactly once,
  * and copies the entry pointers out of the immutable version without a lock.
  *
  * A page is returned as an array of FWPM_SESSION0 pointers preceded by a
@@ -39,8 +39,8 @@ struct page_header {
     uint64_t incarnation; /* of the engine that made it (process.h) */
 };
 
-#define PAGE_MAGIC 0x46574D5041474531u      /* "FWPMPAGE1" */
-#define PAGE_MAGIC_HOST 0x46574D5048535431u /* "FWPMHST1" */
+#define PAGE_MAGIC 0x46574D5041474531u      /* "FWMPAGE1" in ASCII, first byte most significant */
+#define PAGE_MAGIC_HOST 0x46574D5048535431u /* "FWMPHST1" */
 
 /* FwpmSessionCreateEnumHandle0 once the engine handle resolved to owner. */
 DWORD enumeration_create(struct session *owner, HANDLE *enum_handle);

@@ -55,7 +55,7 @@
  *
  * fork(). The process's fork handler (process.c) calls epoch_reset_after_fork
  * in the child: it marks the records of the parent's other threads inactive
- * (no grace period waits for a thread that is gone), frees their slots for
+ * (no grace period waits for a thread that is gone), frees their records for
  * reuse, forgets backlogs torn by the fork, and marks the reclaimer
  * unstarted: the child's first garbage starts a new one.
  *
@@ -67,6 +67,7 @@
  */
 #include "epoch.h"
 
+#include "container_of.h"
 #include "memory.h"
 #include "sanitizer.h"
 
@@ -187,10 +188,10 @@ enum backlog_state {
 };
 
 /* One per thread that has entered the engine: its reader record and the
- * garbage it retired. Slots are never freed; an exited thread's slot (empty,
+ * garbage it retired. Thread records are never freed; an exited thread's record (empty,
  * record inactive) is reused by a later thread. */
 struct epoch_thread {
-    ck_epoch_record_t record;                    /* first: epoch_exit gets the slot from it */
+    ck_epoch_record_t record;                    /* epoch_exit reaches the epoch_thread from it */
     _Atomic unsigned state;                      /* enum backlog_state: who may touch the lists */
     struct epoch_batch waiting[CK_EPOCH_LENGTH]; /* by tag % CK_EPOCH_LENGTH */
     unsigned waiting_tag[CK_EPOCH_LENGTH];       /* newest tag in each */
@@ -202,17 +203,17 @@ struct epoch_thread {
     unsigned epoch_at_poll;         /* owner only: global epoch when it last polled */
     unsigned refilled_at;           /* owner only: global epoch at its last refill */
     bool ready_left;                /* owner only: it left ready entries (a hint) */
-    _Atomic bool in_use;            /* a live thread owns the slot */
+    _Atomic bool in_use;            /* a live thread owns the record */
     struct epoch_thread *next;      /* registry link, set before publication */
 };
 
-/* Every slot ever made: a push-only stack (never popped, so no ABA). */
+/* Every thread record ever made: a push-only stack (never popped, so no ABA). */
 static _Atomic(struct epoch_thread *) registry;
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static pthread_key_t slot_key;
+static pthread_key_t thread_key;
 _Thread_local ck_epoch_record_t *epoch_thread_record;
-static _Thread_local struct epoch_thread *thread_slot;
+static _Thread_local struct epoch_thread *this_thread;
 /* This thread retired something since it last left a section. */
 static _Thread_local bool retired_in_call;
 
@@ -356,7 +357,7 @@ static void orphans_push(epoch_entry *first, epoch_entry *last, unsigned count, 
  * in *tag (unchanged when there are none). */
 static void orphans_take(struct epoch_batch *out, unsigned *tag, bool *tagged)
 {
-    /* Acquire: pairs with the release push. */
+    /* Acquire: pairs with the release CAS in orphans_push. */
     epoch_entry *e = atomic_exchange_explicit(&orphans, NULL, memory_order_acquire);
     unsigned n = 0;
     while (e != NULL) {
@@ -375,30 +376,30 @@ static void orphans_take(struct epoch_batch *out, unsigned *tag, bool *tagged)
 
 /* ---- registration and thread exit -------------------------------------------- */
 
-static void slot_release(void *arg);
+static void epoch_thread_release(void *arg);
 
 static void epoch_init(void)
 {
     ck_epoch_init(&global_epoch);
-    pthread_key_create(&slot_key, slot_release);
+    pthread_key_create(&thread_key, epoch_thread_release);
 }
 
-static struct epoch_thread *slot_reuse(void)
+static struct epoch_thread *epoch_thread_reuse(void)
 {
-    /* Acquire: pairs with the release push; the slot's fields are seen. */
+    /* Acquire: pairs with the release CAS in epoch_thread_new; the record is initialised. */
     for (struct epoch_thread *t = atomic_load_explicit(&registry, memory_order_acquire); t != NULL;
          t = t->next) {
-        bool free_slot = false;
-        /* Acquire: pairs with the release in slot_release (its lists are empty). */
+        bool unused = false;
+        /* Acquire: pairs with the release in epoch_thread_release (its lists are empty). */
         if (!atomic_load_explicit(&t->in_use, memory_order_relaxed) &&
-            atomic_compare_exchange_strong_explicit(&t->in_use, &free_slot, true,
-                                                    memory_order_acquire, memory_order_relaxed))
+            atomic_compare_exchange_strong_explicit(&t->in_use, &unused, true, memory_order_acquire,
+                                                    memory_order_relaxed))
             return t;
     }
     return NULL;
 }
 
-static struct epoch_thread *slot_new(void)
+static struct epoch_thread *epoch_thread_new(void)
 {
     struct epoch_thread *t = memory_zalloc(sizeof(*t), MEMORY_INFRASTRUCTURE);
     if (t == NULL)
@@ -408,7 +409,7 @@ static struct epoch_thread *slot_new(void)
     struct epoch_thread *head = atomic_load_explicit(&registry, memory_order_relaxed);
     do {
         t->next = head;
-        /* Release: the slot is initialised before anyone walks to it. */
+        /* Release: the thread record is initialised before anyone walks to it. */
     } while (!atomic_compare_exchange_weak_explicit(&registry, &head, t, memory_order_release,
                                                     memory_order_relaxed));
     return t;
@@ -417,27 +418,27 @@ static struct epoch_thread *slot_new(void)
 ck_epoch_record_t *epoch_register_thread(void)
 {
     pthread_once(&init_once, epoch_init);
-    struct epoch_thread *t = slot_reuse();
+    struct epoch_thread *t = epoch_thread_reuse();
     if (t == NULL)
-        t = slot_new();
+        t = epoch_thread_new();
     if (t == NULL)
         return NULL;
     t->exits_since_poll = 0;
     t->epoch_at_poll = ck_pr_load_uint(&global_epoch.epoch);
     t->refilled_at = t->epoch_at_poll - 1; /* the first exit refills */
     t->ready_left = true;
-    pthread_setspecific(slot_key, t);
-    thread_slot = t;
+    pthread_setspecific(thread_key, t);
+    this_thread = t;
     epoch_thread_record = &t->record;
     return &t->record;
 }
 
 /* Thread exit (key destructor): what the thread still holds becomes orphans
- * for the reclaimer, and the slot is free for a later thread. */
-static void slot_release(void *arg)
+ * for the reclaimer, and the thread record is free for a later thread. */
+static void epoch_thread_release(void *arg)
 {
     struct epoch_thread *t = arg;
-    thread_slot = NULL;
+    this_thread = NULL;
     epoch_thread_record = NULL; /* a later destructor's call registers anew */
     while (!backlog_claim(t, BACKLOG_OWNER))
         sched_yield(); /* the reclaimer is moving it: a few pointer moves */
@@ -446,7 +447,7 @@ static void slot_release(void *arg)
     backlog_unclaim(t);
     if (all.first != NULL)
         orphans_push(all.first, all.last, all.count, epoch_now());
-    /* Release: pairs with the acquire in slot_reuse. */
+    /* Release: pairs with the acquire in epoch_thread_reuse. */
     atomic_store_explicit(&t->in_use, false, memory_order_release);
 }
 
@@ -456,9 +457,9 @@ static void slot_release(void *arg)
  * none or the reclaimer is moving it, onto the orphan list. Lock-free. */
 static void retire_chain(epoch_entry *first, epoch_entry *last, unsigned count)
 {
-    struct epoch_thread *t = thread_slot;
+    struct epoch_thread *t = this_thread;
     if (t == NULL && epoch_register_thread() != NULL)
-        t = thread_slot;
+        t = this_thread;
     unsigned tag = epoch_now();
     if (t == NULL || !backlog_claim(t, BACKLOG_OWNER)) {
         orphans_push(first, last, count, tag);
@@ -562,7 +563,7 @@ void epoch_exit(ck_epoch_record_t *record)
 {
     tsan_section_end();
     ck_epoch_end(record, NULL);
-    struct epoch_thread *t = (struct epoch_thread *)record; /* the record is the first member */
+    struct epoch_thread *t = container_of(record, struct epoch_thread, record);
     if (backlog_held(t) != 0)
         backlog_work(t);
     retired_in_call = false;
@@ -588,6 +589,7 @@ static void round_collect(struct epoch_batch *out, bool all, unsigned *tag)
     bool tagged = false;
     orphans_take(out, tag, &tagged);
     bool stole = false;
+    /* Acquire: as in epoch_thread_reuse (the records walked are initialised). */
     for (struct epoch_thread *t = atomic_load_explicit(&registry, memory_order_acquire); t != NULL;
          t = t->next) {
         unsigned long activity = atomic_load_explicit(&t->activity, memory_order_relaxed);
@@ -607,6 +609,7 @@ static void round_collect(struct epoch_batch *out, bool all, unsigned *tag)
 static unsigned long backlogs_held(void)
 {
     unsigned long n = atomic_load_explicit(&orphan_count, memory_order_relaxed);
+    /* Acquire: as in epoch_thread_reuse. */
     for (struct epoch_thread *t = atomic_load_explicit(&registry, memory_order_acquire); t != NULL;
          t = t->next)
         n += backlog_held(t);
@@ -643,7 +646,7 @@ void epoch_reclaim_all(void)
     struct epoch_batch taken = {NULL, NULL, 0};
     unsigned tag = 0;
     pthread_mutex_lock(&reclaimer.round_lock); /* a reclaimer round ends first */
-    struct epoch_thread *self = thread_slot;
+    struct epoch_thread *self = this_thread;
     if (self != NULL && backlog_claim(self, BACKLOG_OWNER)) {
         backlog_take_all(self, &taken);
         backlog_unclaim(self);
@@ -713,7 +716,7 @@ void epoch_set_idle_hook(void (*hook)(void))
 
 /* Once per wake-up, when every backlog is empty: the idle hook's turn. What
  * it retires lands on the reclaimer's own backlog, freed by the next round
- * (its own slot makes no calls, so it is always "idle" there). */
+ * (its own thread record makes no calls, so it is always "idle" there). */
 static bool reclaimer_run_idle_hook(void)
 {
     void (*hook)(void) = atomic_load_explicit(&reclaimer.idle_hook, memory_order_relaxed);
@@ -783,15 +786,15 @@ __attribute__((destructor)) static void reclaimer_stop(void)
         atomic_store_explicit(&reclaimer.started, false, memory_order_relaxed);
 }
 
-/* In a fork child only the forking thread exists. Every other slot belonged
+/* In a fork child only the forking thread exists. Every other thread record belonged
  * to a thread that is gone (the reclaimer's included): its record is marked
- * inactive, so that no grace period ever waits for it, and the slot is free
+ * inactive, so that no grace period ever waits for it, and the thread record is free
  * for reuse. A backlog that was idle stays and is freed as usual (the memory
  * is the child's copy); one that was being edited at the fork may be torn,
  * so its entries are forgotten (leaked in the child, never freed twice). The
  * reclaimer does not exist: it is marked unstarted, and the first garbage
  * starts a new one; round_lock may have been held by it. */
-static void slot_reset_in_child(struct epoch_thread *t, bool ours)
+static void epoch_thread_reset_in_child(struct epoch_thread *t, bool ours)
 {
     if (atomic_load_explicit(&t->state, memory_order_relaxed) != BACKLOG_IDLE) {
         for (unsigned i = 0; i < CK_EPOCH_LENGTH; i++)
@@ -810,7 +813,7 @@ void epoch_reset_after_fork(void)
 {
     for (struct epoch_thread *t = atomic_load_explicit(&registry, memory_order_relaxed); t != NULL;
          t = t->next)
-        slot_reset_in_child(t, t == thread_slot);
+        epoch_thread_reset_in_child(t, t == this_thread);
     pthread_mutex_init(&reclaimer.round_lock, NULL);
     atomic_store_explicit(&reclaimer.started, false, memory_order_relaxed);
     atomic_store_explicit(&reclaimer.sleeping, false, memory_order_relaxed);

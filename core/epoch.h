@@ -23,9 +23,9 @@
 #include <ck_epoch.h>
 #include <stdbool.h>
 
-/* Embed one in an object to retire it; the callback gets it back (use
- * container_of-style arithmetic to reach the object). Only the backlog that
- * holds the entry touches its fields. */
+/* Embed one in an object to retire it; the callback gets it back (reach the
+ * object with container_of, container_of.h). Only the backlog that holds the
+ * entry touches its fields. */
 typedef struct epoch_entry epoch_entry;
 typedef void epoch_callback(epoch_entry *entry);
 struct epoch_entry {
@@ -90,7 +90,7 @@ void epoch_reclaim_all(void);
 
 /* In a fork child, by the fork handler alone (process.c; the child has one
  * thread): the parent's other threads' records are marked inactive, so that
- * no grace period waits for them, their slots become reusable, backlogs torn
+ * no grace period waits for them, their thread records become reusable, backlogs torn
  * mid-edit are forgotten (leaked, never run twice), and the reclaimer is
  * marked unstarted (the child's first garbage starts one). Never waits. */
 void epoch_reset_after_fork(void);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * garbage.h - the header every snapshot-reclaimed object carries.
+ * garbage.h - the header every object that versions share carries.
  *
- * Snapshot versions share their chunks and sessions. An object that a write
+ * Versions of the set share their chunks and sessions. An object that a write
  * drops from the newest version is still part of every older version back to
  * the one that created it (its birth). It may be freed once no live version
  * in that range remains; until then it waits on a list hanging off the newest

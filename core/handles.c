@@ -60,20 +60,22 @@ static _Atomic uint64_t free_head = NO_SLOT;
 static _Atomic uint32_t sweep_next;
 static uint32_t sweep_end;
 
-/* INVALID_HANDLE_VALUE is all ones. Its tag nibble is 0xF, so decode rejects
+/* INVALID_HANDLE_VALUE is all ones. Its tag nibble is 0xF, so handle_decode rejects
  * it before it computes a slot index, and its kind nibble 0xF names no kind:
- * no value encode() produces can ever equal it. */
+ * no value handle_encode() produces can ever equal it. */
 _Static_assert((UINT64_MAX & 0xFu) != HANDLE_TAG, "an all-ones value has a valid tag");
 _Static_assert(((UINT64_MAX >> 4) & 0xFu) != HANDLE_KIND_ENGINE &&
                    ((UINT64_MAX >> 4) & 0xFu) != HANDLE_KIND_ENUM,
                "an all-ones value names a handle kind");
 _Static_assert(sizeof(uintptr_t) <= sizeof(uint64_t), "a handle value fits the layout");
 
-static inline uint64_t encode(uint32_t generation, uint32_t index, enum handle_kind kind)
+static inline uint64_t handle_encode(uint32_t generation, uint32_t index, enum handle_kind kind)
 {
     return (uint64_t)generation << 32 | (uint64_t)index << 8 | (uint64_t)kind << 4 | HANDLE_TAG;
 }
 
+/* The slot of index, or NULL past the table. Acquire (both): pairs with the
+ * release stores in handles_grow, so the segment's slots are initialised. */
 static inline struct slot *slot_at(uint32_t index)
 {
     uint32_t segment = index >> SEGMENT_BITS;
@@ -84,7 +86,7 @@ static inline struct slot *slot_at(uint32_t index)
 }
 
 /* A slot whose index came from the table itself (the free list, a handle we
- * issued): it exists, no bounds check needed. */
+ * issued): it exists, no bounds check needed. Acquire: as in slot_at. */
 static inline struct slot *slot_issued(uint32_t index)
 {
     struct slot *base =
@@ -100,13 +102,17 @@ static void free_push(uint32_t index)
     do {
         atomic_store_explicit(&s->next_free, (uint32_t)head, memory_order_relaxed);
         next = ((head >> 32) + 1) << 32 | index;
-        /* Release: the link (and the slot's state) are visible to the popper. */
+        /* Release: the link (and the slot's state) are visible to the popper
+         * (pairs with the acquire loads of free_head in free_pop). */
     } while (!atomic_compare_exchange_weak_explicit(&free_head, &head, next, memory_order_release,
                                                     memory_order_relaxed));
 }
 
 static uint32_t free_pop(void)
 {
+    /* Acquire (here and on a failed CAS, which reloads the head): the link we
+     * read next was written before the push (pairs with the release CAS in
+     * free_push). */
     uint64_t head = atomic_load_explicit(&free_head, memory_order_acquire);
     for (;;) {
         uint32_t index = (uint32_t)head;
@@ -123,12 +129,14 @@ static uint32_t free_pop(void)
 }
 
 /* Adds a segment of free slots; false when full or out of memory. */
-static bool grow(void)
+static bool handles_grow(void)
 {
     pthread_mutex_lock(&grow_lock);
     bool ok = true;
     uint32_t n = atomic_load_explicit(&segment_count, memory_order_relaxed);
-    if ((uint32_t)(atomic_load_explicit(&free_head, memory_order_acquire)) != NO_SLOT) {
+    /* Relaxed: it only tells whether to grow; a caller that finds slots pops
+     * them with free_pop's acquire loads. */
+    if ((uint32_t)(atomic_load_explicit(&free_head, memory_order_relaxed)) != NO_SLOT) {
         /* Somebody else grew the table meanwhile. */
     } else if (n >= MAX_SEGMENTS || (uint64_t)n * SEGMENT_SLOTS >= slot_limit) {
         ok = false;
@@ -143,6 +151,9 @@ static bool grow(void)
                 atomic_init(&base[i].state, (uint64_t)1 << 8); /* generation 1 */
                 atomic_init(&base[i].owner, incarnation);
             }
+            /* Release: the slots above are initialised before a thread can
+             * reach them (pairs with the acquire loads in slot_at and
+             * slot_issued). */
             atomic_store_explicit(&segments[n], base, memory_order_release);
             atomic_store_explicit(&segment_count, n + 1, memory_order_release);
             uint32_t first = n * SEGMENT_SLOTS;
@@ -212,14 +223,14 @@ HANDLE handles_reserve(enum handle_kind kind)
 {
     uint32_t index;
     while ((index = slot_take()) == NO_SLOT)
-        if (!grow())
+        if (!handles_grow())
             return NULL;
     uint64_t state = atomic_load_explicit(&slot_issued(index)->state, memory_order_relaxed);
-    return (HANDLE)(uintptr_t)encode((uint32_t)(state >> 8), index, kind);
+    return (HANDLE)(uintptr_t)handle_encode((uint32_t)(state >> 8), index, kind);
 }
 
-static inline bool decode(HANDLE h, struct slot **slot, uint32_t *generation,
-                          enum handle_kind *kind)
+static inline bool handle_decode(HANDLE h, struct slot **slot, uint32_t *generation,
+                                 enum handle_kind *kind)
 {
     uint64_t v = (uint64_t)(uintptr_t)h;
     *generation = (uint32_t)(v >> 32);
@@ -233,7 +244,7 @@ void handles_publish(HANDLE h, void *object)
     struct slot *s;
     uint32_t generation;
     enum handle_kind kind;
-    decode(h, &s, &generation, &kind);
+    handle_decode(h, &s, &generation, &kind);
     /* Release (both): a lookup that sees the new state sees the object, and
      * one that sees the object sees everything written to it before. */
     atomic_store_explicit(&s->object, object, memory_order_release);
@@ -251,7 +262,7 @@ void *handles_lookup(HANDLE h, enum handle_kind kind)
     struct slot *s;
     uint32_t generation;
     enum handle_kind encoded;
-    if (!decode(h, &s, &generation, &encoded) || encoded != kind || !slot_is_ours(s))
+    if (!handle_decode(h, &s, &generation, &encoded) || encoded != kind || !slot_is_ours(s))
         return NULL;
     uint64_t expected = (uint64_t)generation << 8 | kind;
     if (atomic_load_explicit(&s->state, memory_order_acquire) != expected)
@@ -270,7 +281,7 @@ bool handles_remove(HANDLE h, enum handle_kind kind)
     struct slot *s;
     uint32_t generation;
     enum handle_kind encoded;
-    if (!decode(h, &s, &generation, &encoded) || encoded != kind || !slot_is_ours(s))
+    if (!handle_decode(h, &s, &generation, &encoded) || encoded != kind || !slot_is_ours(s))
         return false;
     uint64_t expected = (uint64_t)generation << 8 | kind;
     /* The next generation, unpublished. A slot whose generation would wrap is
@@ -278,6 +289,9 @@ bool handles_remove(HANDLE h, enum handle_kind kind)
      * never become valid again. */
     bool wraps = generation == UINT32_MAX;
     uint64_t next = wraps ? 0 : (uint64_t)(generation + 1) << 8;
+    /* Acq_rel: acquire pairs with the release stores in handles_publish (the
+     * remover, which frees the object next, sees everything written to it);
+     * release orders the remover's own accesses before the slot's reuse. */
     if (!atomic_compare_exchange_strong_explicit(&s->state, &expected, next, memory_order_acq_rel,
                                                  memory_order_relaxed))
         return false;

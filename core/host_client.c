@@ -4,6 +4,7 @@
  */
 #include "host_client.h"
 
+#include "container_of.h"
 #include "epoch.h"
 #include "handles.h"
 #include "host_mode.h"
@@ -140,8 +141,7 @@ static DWORD connect_bus(sd_bus **out)
 
 static void host_session_free_deferred(epoch_entry *entry)
 {
-    struct host_session *hs =
-        (struct host_session *)((char *)entry - offsetof(struct host_session, retire));
+    struct host_session *hs = container_of(entry, struct host_session, retire);
     pthread_mutex_destroy(&hs->lock);
     memory_free(hs, sizeof(*hs), MEMORY_DATA);
 }

@@ -14,10 +14,10 @@
  *      memory_allocator_name() reports.
  * A jemalloc handle obtained with dlopen is never closed.
  *
- * Counting: each thread owns a counter slot and updates it with relaxed
- * load+store (one writer per slot, so no locked instruction on the hot path).
- * Slots live in a registry; a thread that exits folds its slot into the
- * global "retired" totals and gives the slot back for reuse.
+ * Counting: each thread owns a counter set and updates it with relaxed
+ * load+store (one writer per set, so no locked instruction on the hot path).
+ * Counter sets live in a registry; a thread that exits folds its set into the
+ * global "retired" totals and gives the set back for reuse.
  */
 #include "memory.h"
 
@@ -107,6 +107,7 @@ static void serving_resolve(void)
 static const struct allocator *allocator_resolve(void)
 {
     pthread_once(&serving_once, serving_resolve);
+    /* Acquire: as in allocator_serving (pthread_once orders it too). */
     return atomic_load_explicit(&serving, memory_order_acquire);
 }
 
@@ -153,111 +154,111 @@ static inline void block_free(void *p, size_t size)
 }
 
 /* One thread's live totals. Written only by its owner; read by anyone. */
-struct counter_slot {
+struct thread_counters {
     _Atomic int64_t bytes[2];
     _Atomic int64_t blocks[2];
-    struct counter_slot *next; /* registry link, under registry_lock */
-    bool in_use;               /* under registry_lock */
+    struct thread_counters *next; /* registry link, under registry_lock */
+    bool in_use;                  /* under registry_lock */
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct counter_slot *registry;
+static struct thread_counters *registry;
 /* Totals of exited threads, and of blocks freed by a thread other than the one
- * whose slot counted them: only their sum over all slots is meaningful. */
+ * whose set counted them: only their sum over all counter sets is meaningful. */
 static _Atomic int64_t retired_bytes[2];
 static _Atomic int64_t retired_blocks[2];
 
-static pthread_key_t slot_key;
-static pthread_once_t slot_key_once = PTHREAD_ONCE_INIT;
-static _Thread_local struct counter_slot *my_slot;
+static pthread_key_t counters_key;
+static pthread_once_t counters_key_once = PTHREAD_ONCE_INIT;
+static _Thread_local struct thread_counters *my_counters;
 
-static void slot_release(void *arg)
+static void thread_counters_release(void *arg)
 {
-    struct counter_slot *slot = arg;
-    my_slot = NULL; /* a later destructor's call registers anew */
+    struct thread_counters *c = arg;
+    my_counters = NULL; /* a later destructor's call registers anew */
     pthread_mutex_lock(&registry_lock);
     for (int k = 0; k < 2; k++) {
         atomic_fetch_add_explicit(&retired_bytes[k],
-                                  atomic_load_explicit(&slot->bytes[k], memory_order_relaxed),
+                                  atomic_load_explicit(&c->bytes[k], memory_order_relaxed),
                                   memory_order_relaxed);
         atomic_fetch_add_explicit(&retired_blocks[k],
-                                  atomic_load_explicit(&slot->blocks[k], memory_order_relaxed),
+                                  atomic_load_explicit(&c->blocks[k], memory_order_relaxed),
                                   memory_order_relaxed);
-        atomic_store_explicit(&slot->bytes[k], 0, memory_order_relaxed);
-        atomic_store_explicit(&slot->blocks[k], 0, memory_order_relaxed);
+        atomic_store_explicit(&c->bytes[k], 0, memory_order_relaxed);
+        atomic_store_explicit(&c->blocks[k], 0, memory_order_relaxed);
     }
-    slot->in_use = false;
+    c->in_use = false;
     pthread_mutex_unlock(&registry_lock);
 }
 
-static void slot_key_create(void)
+static void counters_key_create(void)
 {
-    pthread_key_create(&slot_key, slot_release);
+    pthread_key_create(&counters_key, thread_counters_release);
 }
 
-/* Counter slots are never freed (they are reused); they bypass the counters
+/* Counter sets are never freed (they are reused); they bypass the counters
  * so that counting never recurses into itself. */
 static void *uncounted_zalloc(size_t size)
 {
     return block_zalloc(size);
 }
 
-static struct counter_slot *slot_for_this_thread(void)
+static struct thread_counters *counters_for_this_thread(void)
 {
-    struct counter_slot *slot = my_slot;
-    if (slot != NULL)
-        return slot;
-    pthread_once(&slot_key_once, slot_key_create);
+    struct thread_counters *c = my_counters;
+    if (c != NULL)
+        return c;
+    pthread_once(&counters_key_once, counters_key_create);
     pthread_mutex_lock(&registry_lock);
-    for (slot = registry; slot != NULL; slot = slot->next)
-        if (!slot->in_use)
+    for (c = registry; c != NULL; c = c->next)
+        if (!c->in_use)
             break;
-    if (slot == NULL) {
-        slot = uncounted_zalloc(sizeof(*slot));
-        if (slot == NULL) {
+    if (c == NULL) {
+        c = uncounted_zalloc(sizeof(*c));
+        if (c == NULL) {
             pthread_mutex_unlock(&registry_lock);
             return NULL;
         }
-        slot->next = registry;
-        registry = slot;
+        c->next = registry;
+        registry = c;
     }
-    slot->in_use = true;
+    c->in_use = true;
     pthread_mutex_unlock(&registry_lock);
-    pthread_setspecific(slot_key, slot);
-    my_slot = slot;
-    return slot;
+    pthread_setspecific(counters_key, c);
+    my_counters = c;
+    return c;
 }
 
-/* Single writer per slot: a plain add, published with a relaxed store. */
-static inline void slot_add(struct counter_slot *slot, enum memory_kind kind, int64_t bytes,
-                            int64_t blocks)
+/* Single writer per set: a plain add, published with a relaxed store. */
+static inline void counters_add(struct thread_counters *c, enum memory_kind kind, int64_t bytes,
+                                int64_t blocks)
 {
-    atomic_store_explicit(&slot->bytes[kind],
-                          atomic_load_explicit(&slot->bytes[kind], memory_order_relaxed) + bytes,
+    atomic_store_explicit(&c->bytes[kind],
+                          atomic_load_explicit(&c->bytes[kind], memory_order_relaxed) + bytes,
                           memory_order_relaxed);
-    atomic_store_explicit(&slot->blocks[kind],
-                          atomic_load_explicit(&slot->blocks[kind], memory_order_relaxed) + blocks,
+    atomic_store_explicit(&c->blocks[kind],
+                          atomic_load_explicit(&c->blocks[kind], memory_order_relaxed) + blocks,
                           memory_order_relaxed);
 }
 
-static void count_slow(enum memory_kind kind, int64_t bytes, int64_t blocks)
+static void memory_count_slow(enum memory_kind kind, int64_t bytes, int64_t blocks)
 {
-    struct counter_slot *slot = slot_for_this_thread();
-    if (slot != NULL) {
-        slot_add(slot, kind, bytes, blocks);
+    struct thread_counters *c = counters_for_this_thread();
+    if (c != NULL) {
+        counters_add(c, kind, bytes, blocks);
         return;
     }
     atomic_fetch_add_explicit(&retired_bytes[kind], bytes, memory_order_relaxed);
     atomic_fetch_add_explicit(&retired_blocks[kind], blocks, memory_order_relaxed);
 }
 
-static inline void count(enum memory_kind kind, int64_t bytes, int64_t blocks)
+static inline void memory_count(enum memory_kind kind, int64_t bytes, int64_t blocks)
 {
-    struct counter_slot *slot = my_slot;
-    if (__builtin_expect(slot == NULL, 0))
-        count_slow(kind, bytes, blocks);
+    struct thread_counters *c = my_counters;
+    if (__builtin_expect(c == NULL, 0))
+        memory_count_slow(kind, bytes, blocks);
     else
-        slot_add(slot, kind, bytes, blocks);
+        counters_add(c, kind, bytes, blocks);
 }
 
 #ifdef FWPM_FAULT_INJECTION
@@ -304,7 +305,7 @@ void *memory_alloc(size_t size, enum memory_kind kind)
         return NULL;
     void *p = block_alloc(size);
     if (p != NULL)
-        count(kind, (int64_t)size, 1);
+        memory_count(kind, (int64_t)size, 1);
     return p;
 }
 
@@ -314,7 +315,7 @@ void *memory_zalloc(size_t size, enum memory_kind kind)
         return NULL;
     void *p = block_zalloc(size);
     if (p != NULL)
-        count(kind, (int64_t)size, 1);
+        memory_count(kind, (int64_t)size, 1);
     return p;
 }
 
@@ -322,7 +323,7 @@ void memory_free(void *p, size_t size, enum memory_kind kind)
 {
     if (p == NULL)
         return;
-    count(kind, -(int64_t)size, -1);
+    memory_count(kind, -(int64_t)size, -1);
     block_free(p, size);
 }
 
@@ -330,13 +331,13 @@ bool memory_charge(size_t size, enum memory_kind kind)
 {
     if (injected_failure())
         return false;
-    count(kind, (int64_t)size, 1);
+    memory_count(kind, (int64_t)size, 1);
     return true;
 }
 
 void memory_uncharge(size_t size, enum memory_kind kind)
 {
-    count(kind, -(int64_t)size, -1);
+    memory_count(kind, -(int64_t)size, -1);
 }
 
 void memory_reset_after_fork(void)
@@ -347,14 +348,14 @@ void memory_reset_after_fork(void)
 void memory_totals(struct memory_totals *out)
 {
     int64_t bytes[2], blocks[2];
-    /* Under the lock: an exiting thread moves its slot into the retired
+    /* Under the lock: an exiting thread moves its set into the retired
      * totals under it too, so nothing is counted twice or missed. */
     pthread_mutex_lock(&registry_lock);
     for (int k = 0; k < 2; k++) {
         bytes[k] = atomic_load_explicit(&retired_bytes[k], memory_order_relaxed);
         blocks[k] = atomic_load_explicit(&retired_blocks[k], memory_order_relaxed);
     }
-    for (struct counter_slot *s = registry; s != NULL; s = s->next) {
+    for (struct thread_counters *s = registry; s != NULL; s = s->next) {
         for (int k = 0; k < 2; k++) {
             bytes[k] += atomic_load_explicit(&s->bytes[k], memory_order_relaxed);
             blocks[k] += atomic_load_explicit(&s->blocks[k], memory_order_relaxed);

@@ -6,7 +6,7 @@
  * arrays decoded from a host engine's replies later) is allocated here, from
  * one address range reserved once per process. Whether a pointer is ours is
  * then a range check that reads no memory outside fwpm's own, which is what
- * lets FwpmFreeMemory0 ignore pointers the API did not return (SPEC §2).
+ * lets FwpmFreeMemory0 ignore pointers the API did not return (contract §5.4).
  *
  * Guarantees:
  *  - Memory of the range, once committed, stays mapped and readable for the

@@ -11,7 +11,7 @@
  * does not matter, as nothing runs between the resets.
  *
  * The abandoned engine (the parent's sessions, snapshots, enumerations,
- * deferred frees, epoch records, counter slots) stays in the child's memory
+ * deferred frees, epoch records, counter sets) stays in the child's memory
  * and is never freed there: no thread of the child can be using it but
  * through arrays the parent had received, which keep their entries readable
  * that way, and nothing of the child's engine points into it. The leak is
@@ -47,7 +47,7 @@ static void process_after_fork_in_child(void)
     engine_reset_after_fork();
 }
 
-static void watch(void)
+static void process_register_fork_handler(void)
 {
     pthread_atfork(NULL, NULL, process_after_fork_in_child);
 }
@@ -56,5 +56,5 @@ void process_watch_forks(void)
 {
     /* glibc's pthread_once is itself fork-safe: a once in progress in
      * another thread at the fork is started over in the child. */
-    pthread_once(&watch_once, watch);
+    pthread_once(&watch_once, process_register_fork_handler);
 }

@@ -4,7 +4,7 @@
  *
  * Once a count has dropped to zero its object is on its way out: a holder
  * may only take a new reference while the count is still positive. Used by
- * snapshot versions and enumerations. Any thread.
+ * versions and enumerations. Any thread.
  */
 #ifndef FWPM_CORE_REFCOUNT_H
 #define FWPM_CORE_REFCOUNT_H
@@ -15,7 +15,9 @@
 
 /* One more reference unless the last one is gone. The caller must keep the
  * counter's memory alive by other means (an epoch section, or a reference).
- * Acquire: what the releasers wrote before publishing the object is seen. */
+ * Acquire: the holder's reads of the object come after the increment, so a
+ * reclaimer that later reads a count of 0 (acquire, pairing with the release
+ * half of refcount_release) finds them done. */
 static inline bool refcount_try_acquire(_Atomic uint64_t *refs)
 {
     uint64_t n = atomic_load_explicit(refs, memory_order_relaxed);
@@ -28,7 +30,9 @@ static inline bool refcount_try_acquire(_Atomic uint64_t *refs)
 }
 
 /* Drops a reference; true when it was the last one. Acq_rel: every holder's
- * accesses happen before whatever the last releaser does next. */
+ * accesses happen before whatever the last releaser does next (release half:
+ * pairs with the acquire half of the last releaser's decrement, or with the
+ * reclaimer's acquire load of the count). */
 static inline bool refcount_release(_Atomic uint64_t *refs)
 {
     return atomic_fetch_sub_explicit(refs, 1, memory_order_acq_rel) == 1;

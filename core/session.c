@@ -4,6 +4,7 @@
  */
 #include "session.h"
 
+#include "container_of.h"
 #include "identity.h"
 #include "memory.h"
 
@@ -11,7 +12,7 @@
 #include <sys/random.h>
 #include <wchar.h>
 
-/* Longest display string accepted, in characters (SPEC: FWP_E_INVALID_PARAMETER beyond). */
+/* Longest display string accepted, in characters (contract §2.1: longer ones are refused). */
 #define SESSION_STRING_MAX 32767u
 
 /* Per-thread generator for session keys (xoshiro256**, seeded from the
@@ -156,7 +157,7 @@ DWORD session_create(const FWPM_SESSION0 *requested, const struct identity *peer
 
 /* The size of a record's block: the record, its SID and its strings (all
  * immutable), as session_create sized it. */
-static size_t session_bytes(const struct session *s)
+size_t session_record_bytes(const struct session *s)
 {
     size_t bytes = sizeof(*s) + IDENTITY_SID_BYTES;
     const wchar_t *strings[] = {s->view.displayData.name, s->view.displayData.description,
@@ -169,12 +170,12 @@ static size_t session_bytes(const struct session *s)
 
 void session_free(struct session *s)
 {
-    memory_free(s, session_bytes(s), MEMORY_DATA);
+    memory_free(s, session_record_bytes(s), MEMORY_DATA);
 }
 
 void session_free_deferred(epoch_entry *entry)
 {
-    session_free((struct session *)((char *)entry - offsetof(struct session, retire)));
+    session_free(container_of(entry, struct session, retire));
 }
 
 void session_retire(struct session *s)

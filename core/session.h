@@ -7,10 +7,10 @@
  * its GUID key, which the sessions table hashes), then the engine's
  * bookkeeping, then the SID and the strings the view points into.
  *
- * After creation the view is immutable. The snapshot fields belong to the
- * writer (under the engine's writer lock). The enumeration list belongs to
- * whoever holds enums_lock. A record is freed only when no snapshot version
- * contains it any more, and then only after a grace period (sessions-table
+ * After creation the view is immutable. The version fields (garbage,
+ * position) belong to the writer (under the engine's writer lock). The
+ * enumeration list belongs to whoever holds enums_lock. A record is freed
+ * only when no version contains it any more, and then only after a grace period (sessions-table
  * readers may still be probing it).
  */
 #ifndef FWPM_CORE_SESSION_H
@@ -18,6 +18,7 @@
 
 #include "fwpmu.h"
 
+#include "container_of.h"
 #include "epoch.h"
 #include "garbage.h"
 
@@ -32,7 +33,7 @@ struct enumeration;
 struct session {
     FWPM_SESSION0 view; /* first: see above */
 
-    /* Writer-owned: membership of the snapshot vector (birth version,
+    /* Writer-owned: membership of the versions' vector (birth version,
      * reclamation link); once no version contains the record, its place in
      * an epoch retire queue instead. Never both at once. */
     union {
@@ -41,7 +42,7 @@ struct session {
     };
     /* Position in the current version. 32 bits: every open session holds an
      * engine handle, and the handle table has at most 2^24 slots. */
-    uint32_t slot;
+    uint32_t position;
 
     /* Enumeration handles made through this session, so that closing it can
      * destroy them. Both under enums_lock; closing is set once. */
@@ -88,6 +89,9 @@ bool session_key_is_zero(const GUID *key);
 /* Frees a record no reader can reach (never published, or past its grace). */
 void session_free(struct session *s);
 
+/* The size of a record's block (it sums its string lengths). */
+size_t session_record_bytes(const struct session *s);
+
 /* Frees a record after a grace period. */
 void session_retire(struct session *s);
 
@@ -100,7 +104,7 @@ void session_reset_after_fork(void);
 
 static inline struct session *session_of_view(FWPM_SESSION0 *view)
 {
-    return (struct session *)view; /* the view is the first member */
+    return container_of(view, struct session, view);
 }
 
 #endif /* FWPM_CORE_SESSION_H */

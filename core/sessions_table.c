@@ -5,6 +5,7 @@
  */
 #include "sessions_table.h"
 
+#include "container_of.h"
 #include "memory.h"
 
 #include <string.h>
@@ -30,12 +31,12 @@ static void *map_alloc(size_t size)
 
 static struct map_block *block_of(void *payload)
 {
-    return (struct map_block *)((char *)payload - offsetof(struct map_block, payload));
+    return container_of(payload, struct map_block, payload);
 }
 
 static void map_block_free(epoch_entry *entry)
 {
-    struct map_block *b = (struct map_block *)entry; /* retire is the first member */
+    struct map_block *b = container_of(entry, struct map_block, retire);
     memory_free(b, b->bytes, MEMORY_DATA);
 }
 

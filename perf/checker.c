@@ -4,6 +4,7 @@
  */
 #include "checker.h"
 
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,27 @@ static bool wide_equal(const wchar_t *a, const wchar_t *b)
         if (*a == 0)
             return true;
     return false;
+}
+
+wchar_t *checker_account_name(uid_t uid)
+{
+    struct passwd pw, *found = NULL;
+    char buffer[4096];
+    char digits[16];
+    const char *name = digits;
+    snprintf(digits, sizeof(digits), "%u", (unsigned)uid);
+    if (getpwuid_r(uid, &pw, buffer, sizeof(buffer), &found) == 0 && found != NULL &&
+        found->pw_name != NULL && found->pw_name[0] != 0)
+        name = found->pw_name;
+    size_t n = mbstowcs(NULL, name, 0);
+    if (n == (size_t)-1) {
+        name = digits;
+        n = strlen(digits);
+    }
+    wchar_t *wide = calloc(n + 1, sizeof(wchar_t));
+    if (wide != NULL)
+        mbstowcs(wide, name, n + 1);
+    return wide;
 }
 
 void checker_writer_session(FWPM_SESSION0 *s, wchar_t name[CHECKER_NAME_MAX], unsigned writer,

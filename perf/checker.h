@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* ---- the violation log ---------------------------------------------------- */
 
@@ -59,6 +60,11 @@ struct checker_world {
 };
 
 #define CHECKER_NAME_MAX 48 /* wide characters of a generated name */
+
+/* The account name fwpm reports for uid (the password database's, converted
+ * in the current locale, or the decimal uid), for checker_world.username;
+ * malloc'ed, NULL when out of memory. */
+wchar_t *checker_account_name(uid_t uid);
 
 /* Fills *s for generation g of writer w's chain (an explicit key derived from
  * (w, g), the DYNAMIC flag, a timeout derived from g); name is its storage. */

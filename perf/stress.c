@@ -35,7 +35,6 @@
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -921,28 +920,6 @@ static bool wait_for_baseline(const FWPM_MEMORY_STATS0 *baseline, FWPM_MEMORY_ST
 
 /* ---- set-up ---------------------------------------------------------------------------- */
 
-/* The caller's account name as fwpm should report it, or the decimal uid. */
-static wchar_t *expected_username(uid_t uid)
-{
-    struct passwd pw, *found = NULL;
-    char buffer[4096];
-    char digits[16];
-    const char *name = digits;
-    snprintf(digits, sizeof(digits), "%u", (unsigned)uid);
-    if (getpwuid_r(uid, &pw, buffer, sizeof(buffer), &found) == 0 && found != NULL &&
-        found->pw_name != NULL && found->pw_name[0] != 0)
-        name = found->pw_name;
-    size_t n = mbstowcs(NULL, name, 0);
-    if (n == (size_t)-1) {
-        name = digits;
-        n = strlen(digits);
-    }
-    wchar_t *wide = calloc(n + 1, sizeof(wchar_t));
-    if (wide != NULL)
-        mbstowcs(wide, name, n + 1);
-    return wide;
-}
-
 static struct worker *worker_new(struct run *r, enum role role, unsigned index)
 {
     void *memory = NULL;
@@ -1293,7 +1270,7 @@ int main(int argc, char **argv)
     unsigned anonymous = r->opt.sessions / 16u;
     unsigned named = r->opt.sessions - anonymous;
     bool shared = r->opt.shared_pagers > 0;
-    wchar_t *username = expected_username(geteuid());
+    wchar_t *username = checker_account_name(geteuid());
     r->world = (struct checker_world){
         .writers = r->opt.writers,
         .standing = named + r->opt.readers + (shared ? 1u : 0u),

@@ -4,11 +4,13 @@
  */
 #include "stress.h"
 
+#include <locale.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static _Atomic unsigned failures;
 
@@ -95,15 +97,124 @@ void stress_expect_baseline(UINT64 baseline)
                  (unsigned long long)after, (unsigned long long)baseline);
 }
 
+HANDLE stress_open_session(const FWPM_SESSION0 *s)
+{
+    HANDLE h = NULL;
+    DWORD status = FwpmEngineOpen0(NULL, RPC_C_AUTHN_WINNT, NULL, s, &h);
+    STRESS_CHECK(status == ERROR_SUCCESS, "open: %s", fwpm_strerror(status));
+    return h;
+}
+
 HANDLE stress_open(const wchar_t *name)
 {
     FWPM_SESSION0 s;
     memset(&s, 0, sizeof(s));
     s.displayData.name = (wchar_t *)name;
-    HANDLE h = NULL;
-    DWORD status = FwpmEngineOpen0(NULL, RPC_C_AUTHN_WINNT, NULL, &s, &h);
-    STRESS_CHECK(status == ERROR_SUCCESS, "open: %s", fwpm_strerror(status));
-    return h;
+    return stress_open_session(&s);
+}
+
+/* ---- observations checked with perf/checker.h ------------------------------ */
+
+void stress_world_init(struct checker_world *world, unsigned writers, unsigned standing,
+                       unsigned anonymous)
+{
+    setlocale(LC_CTYPE, "C.UTF-8"); /* for the account name only, as fwpm-stress */
+    wchar_t *username = checker_account_name(geteuid());
+    if (username == NULL) {
+        fprintf(stderr, "out of memory\n");
+        exit(2);
+    }
+    *world = (struct checker_world){
+        .writers = writers,
+        .standing = standing,
+        .anonymous = anonymous,
+        .pid = (DWORD)getpid(),
+        .uid = (uint32_t)geteuid(),
+        .username = username,
+    };
+}
+
+void stress_world_destroy(struct checker_world *world)
+{
+    free((wchar_t *)world->username);
+    world->username = NULL;
+}
+
+HANDLE stress_open_standing(unsigned index)
+{
+    FWPM_SESSION0 s;
+    wchar_t name[CHECKER_NAME_MAX];
+    checker_standing_session(&s, name, index);
+    return stress_open_session(&s);
+}
+
+void stress_expect_no_violations(const struct violations *log)
+{
+    for (unsigned i = 0; i < log->kept; i++)
+        stress_fail(__FILE__, __LINE__, "%s", log->text[i]);
+    STRESS_CHECK(log->count == 0, "%llu invariant violations in all",
+                 (unsigned long long)log->count);
+}
+
+static HANDLE open_generation(unsigned writer, uint64_t generation)
+{
+    FWPM_SESSION0 s;
+    wchar_t name[CHECKER_NAME_MAX];
+    checker_writer_session(&s, name, writer, generation);
+    return stress_open_session(&s);
+}
+
+void stress_chain_start(struct stress_chain *chain, unsigned writer)
+{
+    chain->writer = writer;
+    chain->generation = 0;
+    chain->current = open_generation(writer, 0);
+    atomic_init(&chain->begun, checker_state(0, false));
+    atomic_init(&chain->done, checker_state(0, false));
+}
+
+void stress_chain_step(struct stress_chain *chain)
+{
+    uint64_t g = chain->generation;
+    /* Release: stored before the open publishes; a reader whose snapshot
+     * shows the open reads at least this in stress_chains_begun. */
+    atomic_store_explicit(&chain->begun, checker_state(g, true), memory_order_release);
+    HANDLE next = open_generation(chain->writer, g + 1);
+    /* Release: pairs with the acquire in stress_chains_done; the open is
+     * complete for whoever reads this. */
+    atomic_store_explicit(&chain->done, checker_state(g, true), memory_order_release);
+    /* Release: as for the open above, before the close unpublishes g. */
+    atomic_store_explicit(&chain->begun, checker_state(g + 1, false), memory_order_release);
+    DWORD status = FwpmEngineClose0(chain->current);
+    STRESS_CHECK(status == ERROR_SUCCESS, "close: %s", fwpm_strerror(status));
+    chain->current = next;
+    chain->generation = g + 1;
+    /* Release: pairs with the acquire in stress_chains_done. */
+    atomic_store_explicit(&chain->done, checker_state(g + 1, false), memory_order_release);
+}
+
+void stress_chain_end(struct stress_chain *chain)
+{
+    DWORD status = FwpmEngineClose0(chain->current);
+    STRESS_CHECK(status == ERROR_SUCCESS, "close: %s", fwpm_strerror(status));
+    chain->current = NULL;
+}
+
+void stress_chains_done(const struct stress_chain *chains, unsigned n, uint64_t *lo)
+{
+    /* Acquire: pairs with the release stores of stress_chain_step; what a
+     * writer completed happens before the snapshot this caller requests next. */
+    for (unsigned i = 0; i < n; i++)
+        lo[i] = atomic_load_explicit(&chains[i].done, memory_order_acquire);
+}
+
+void stress_chains_begun(const struct stress_chain *chains, unsigned n, uint64_t *hi)
+{
+    /* Acquire: pairs with the release stores of stress_chain_step. A snapshot
+     * showing a state synchronized with the publication that the begun store
+     * precedes, so this later load cannot read an older value. */
+    for (unsigned i = 0; i < n; i++)
+        hi[i] = atomic_load_explicit(&chains[i].begun, memory_order_acquire);
 }
 
 int stress_report(const char *name, unsigned checks_run)

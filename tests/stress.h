@@ -7,8 +7,11 @@
 #ifndef FWPM_TESTS_STRESS_H
 #define FWPM_TESTS_STRESS_H
 
+#include "checker.h" /* perf/checker.h: the invariants, shared with fwpm-stress */
+
 #include <fwpm_linux.h>
 
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -50,6 +53,57 @@ static inline uint64_t stress_random(uint64_t *state)
 
 /* Opens a session named name (asserting success through STRESS_CHECK). */
 HANDLE stress_open(const wchar_t *name);
+
+/* Opens a session as *s describes (NULL: anonymous), asserting success. */
+HANDLE stress_open_session(const FWPM_SESSION0 *s);
+
+/* ---- observations checked with perf/checker.h ------------------------------ */
+
+/* The world of checker.h for this process: writer chains w0..w(writers-1),
+ * standing sessions p0..p(standing-1), `anonymous` anonymous sessions, and
+ * this process's pid, effective uid and account name. Free it with
+ * stress_world_destroy. Exits on out of memory. */
+void stress_world_init(struct checker_world *world, unsigned writers, unsigned standing,
+                       unsigned anonymous);
+void stress_world_destroy(struct checker_world *world);
+
+/* Opens standing session p<index> of checker.h's world (asserting success). */
+HANDLE stress_open_standing(unsigned index);
+
+/* Fails the run (through stress_fail) if the log holds any violation, with
+ * its kept descriptions. */
+void stress_expect_no_violations(const struct violations *log);
+
+/* A writer chain of checker.h: writer w opens generation g+1 before it closes
+ * g, so at every instant it has {g} or {g, g+1} open; `begun` and `done` are
+ * the checker_state() it has started and completed, for the bounds of
+ * snapshot_check_end. Only its writer thread steps it; any thread may read
+ * the bounds. */
+struct stress_chain {
+    alignas(64) _Atomic uint64_t begun; /* written by the writer only */
+    _Atomic uint64_t done;              /* written by the writer only */
+    unsigned writer;
+    uint64_t generation; /* the writer's own: the open generation (or lower of two) */
+    HANDLE current;      /* the writer's own: generation `generation` */
+};
+
+/* Opens generation 0 of writer w's chain: call it before any snapshot that
+ * must show the chain is taken. */
+void stress_chain_start(struct stress_chain *chain, unsigned writer);
+
+/* One step: opens generation g+1, then closes g (asserting both). */
+void stress_chain_step(struct stress_chain *chain);
+
+/* Closes the chain's last generation. */
+void stress_chain_end(struct stress_chain *chain);
+
+/* The lower bound of each chain's state for a snapshot requested after this
+ * call: what each writer had completed (read before FwpmSessionCreateEnumHandle0). */
+void stress_chains_done(const struct stress_chain *chains, unsigned n, uint64_t *lo);
+
+/* The upper bound for a snapshot whose FwpmSessionCreateEnumHandle0 returned
+ * before this call: what each writer had begun (read after it returned). */
+void stress_chains_begun(const struct stress_chain *chains, unsigned n, uint64_t *hi);
 
 /* Prints "name: N passed, N failed" and returns the exit status. */
 int stress_report(const char *name, unsigned checks_run);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stress_close_race.c - closing and destroying handles while other threads
- * use them never crashes and never gives a wrong answer (SPEC §3): every call
+ * use them never crashes and never gives a wrong answer (contract §4.6): every call
  * either completes or returns ERROR_INVALID_HANDLE; exactly one of several
  * racing closes (or destroys) of one handle succeeds; arrays returned before
  * a close stay readable; memory returns to its baseline.

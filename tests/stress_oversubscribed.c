@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stress_oversubscribed.c - memory and reclamation work stay bounded however
- * many threads share the 2 cores (SPEC §3 "Memory"), and what threads retired
+ * many threads share the 2 cores (contract §5.3), and what threads retired
  * is freed once they exit, without fwpm_reclaim().
  *
  * For each of 16, 64 and 256 threads: every thread does a fixed number of

@@ -1,39 +1,71 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stress_shared_cursor.c - one enumeration handle paged by several threads
- * at once delivers every entry of its snapshot exactly once (SPEC §3), while
- * a writer churns the set.
+ * at once delivers every entry of its snapshot exactly once (contract §4.4),
+ * while a writer churns the set.
  *
  * Each round, one handle is created; the pagers take pages of random sizes
- * from it concurrently until it is exhausted; then the union is checked: the
- * standing population exactly once each, the churning writer's chain as one
- * generation or two consecutive ones, nothing twice, no page over its request.
+ * from it concurrently until it is exhausted, each checking its own pages (no
+ * page over its request, nothing after a short page); then the union of what
+ * they received is checked as one snapshot with perf/checker.h, the checker
+ * fwpm-stress uses: the standing population and the pagers' own (anonymous)
+ * session exactly once each, the churning writer's chain as one generation or
+ * two consecutive ones within what it had completed and begun around the
+ * handle's creation and never older than in the round before, nothing twice.
  */
 #include "stress.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <wchar.h>
 
 #define PAGERS 4u
 #define POPULATION 5000u
 
 static unsigned rounds = 400;
+static struct checker_world world;
 static HANDLE engine;
 static HANDLE shared_handle;
+static uint64_t shared_lo, shared_hi; /* the chain's bounds for shared_handle */
 static pthread_barrier_t round_start, round_end;
-static _Atomic unsigned seen[POPULATION];
-static _Atomic unsigned chain_count;
-static _Atomic unsigned chain[4];
-static _Atomic unsigned other_count;
 static _Atomic int churning = 1;
-static HANDLE chain_head; /* generation 0, opened before the rounds start */
-static _Atomic unsigned generations_churned;
+static struct stress_chain chain; /* writer 0, generation 0 opened before the rounds */
 
-static void page_until_exhausted(uint64_t *rng)
+/* The arrays one pager received in the current round, checked and freed
+ * after it by pager 0, and the pager's own page checks. */
+struct pager {
+    FWPM_SESSION0 ***arrays;
+    UINT32 *counts;
+    size_t n, capacity;
+    struct violations log;
+};
+static struct pager pagers[PAGERS];
+
+static void keep_array(struct pager *p, FWPM_SESSION0 **entries, UINT32 n)
 {
+    if (p->n == p->capacity) {
+        size_t capacity = p->capacity ? 2 * p->capacity : 64;
+        FWPM_SESSION0 ***arrays = realloc(p->arrays, capacity * sizeof(*arrays));
+        UINT32 *counts = realloc(p->counts, capacity * sizeof(*counts));
+        if (arrays == NULL || counts == NULL) {
+            fprintf(stderr, "out of memory\n");
+            exit(2);
+        }
+        p->arrays = arrays;
+        p->counts = counts;
+        p->capacity = capacity;
+    }
+    p->arrays[p->n] = entries;
+    p->counts[p->n] = n;
+    p->n++;
+}
+
+static void page_until_exhausted(struct pager *p, unsigned round, unsigned index, uint64_t *rng)
+{
+    char label[48];
+    snprintf(label, sizeof(label), "round %u pager %u", round, index);
+    struct page_stream stream;
+    page_stream_init(&stream);
     for (;;) {
         uint64_t pick = stress_random(rng);
         UINT32 page = (pick & 15) == 0 ? INFINITE : (UINT32)(1 + (pick >> 8) % 300);
@@ -41,110 +73,114 @@ static void page_until_exhausted(uint64_t *rng)
         UINT32 n;
         DWORD status = FwpmSessionEnum0(engine, shared_handle, page, &entries, &n);
         STRESS_CHECK(status == ERROR_SUCCESS, "enum: %s", fwpm_strerror(status));
-        STRESS_CHECK(n <= page, "page of %u for a request of %u", n, page);
-        for (UINT32 i = 0; i < n; i++) {
-            const wchar_t *name = entries[i]->displayData.name;
-            if (name != NULL && name[0] == L'p') {
-                unsigned index = (unsigned)wcstoul(name + 1, NULL, 10);
-                if (index < POPULATION)
-                    atomic_fetch_add_explicit(&seen[index], 1, memory_order_relaxed);
-            } else if (name != NULL && name[0] == L'g') {
-                unsigned k = atomic_fetch_add_explicit(&chain_count, 1, memory_order_relaxed);
-                if (k < 4)
-                    atomic_store_explicit(&chain[k], (unsigned)wcstoul(name + 1, NULL, 10),
-                                          memory_order_relaxed);
-            } else {
-                atomic_fetch_add_explicit(&other_count, 1, memory_order_relaxed);
-            }
-        }
-        FwpmFreeMemory0((void **)&entries);
-        if (status != ERROR_SUCCESS || n == 0)
+        if (status != ERROR_SUCCESS)
             return;
+        checker_page(&stream, &p->log, label, page, entries, n);
+        if (n == 0)
+            return;
+        keep_array(p, entries, n);
     }
 }
 
-static void check_round(unsigned round)
+/* The union of the pagers' arrays is one snapshot. */
+static void check_round(unsigned round, struct snapshot_check *check, struct violations *log,
+                        uint64_t *last)
 {
-    for (unsigned i = 0; i < POPULATION; i++) {
-        unsigned k = atomic_load_explicit(&seen[i], memory_order_relaxed);
-        STRESS_CHECK(k == 1, "round %u: population session %u delivered %u times", round, i, k);
-        atomic_store_explicit(&seen[i], 0, memory_order_relaxed);
+    char label[48];
+    snprintf(label, sizeof(label), "round %u", round);
+    snapshot_check_begin(check, label);
+    for (unsigned k = 0; k < PAGERS; k++) {
+        struct pager *p = &pagers[k];
+        for (size_t a = 0; a < p->n; a++) {
+            for (UINT32 i = 0; i < p->counts[a]; i++)
+                snapshot_check_entry(check, log, p->arrays[a][i]);
+            FwpmFreeMemory0((void **)&p->arrays[a]);
+        }
+        p->n = 0;
     }
-    unsigned n = atomic_load_explicit(&chain_count, memory_order_relaxed);
-    STRESS_CHECK(n == 1 || n == 2, "round %u: writer chain delivered %u times", round, n);
-    if (n == 2) {
-        unsigned a = atomic_load_explicit(&chain[0], memory_order_relaxed);
-        unsigned b = atomic_load_explicit(&chain[1], memory_order_relaxed);
-        STRESS_CHECK(a + 1 == b || b + 1 == a, "round %u: generations %u and %u", round, a, b);
-    }
-    unsigned others = atomic_load_explicit(&other_count, memory_order_relaxed);
-    STRESS_CHECK(others == 1, "round %u: %u other sessions (expected the pagers' own)", round,
-                 others);
-    atomic_store_explicit(&chain_count, 0, memory_order_relaxed);
-    atomic_store_explicit(&other_count, 0, memory_order_relaxed);
+    snapshot_check_end(check, log, true, &shared_lo, &shared_hi, last);
 }
 
 static void churn_writer(void)
 {
-    wchar_t name[32];
-    unsigned g = 0;
-    HANDLE current = chain_head;
-    while (atomic_load_explicit(&churning, memory_order_acquire)) {
-        swprintf(name, 32, L"g%u", ++g);
-        HANDLE next = stress_open(name);
-        FwpmEngineClose0(current);
-        current = next;
+    /* Acquire: pairs with pager 0's release after the last round. */
+    while (atomic_load_explicit(&churning, memory_order_acquire))
+        stress_chain_step(&chain);
+    stress_chain_end(&chain);
+}
+
+static void pager(unsigned index)
+{
+    struct pager *p = &pagers[index];
+    violations_init(&p->log);
+    struct snapshot_check check;
+    struct violations union_log;
+    uint64_t last = 0; /* the chain's state in the previous round */
+    violations_init(&union_log);
+    if (index == 0 && !snapshot_check_init(&check, &world)) {
+        fprintf(stderr, "out of memory\n");
+        exit(2);
     }
-    FwpmEngineClose0(current);
-    atomic_store_explicit(&generations_churned, g, memory_order_relaxed);
+    uint64_t rng = 0xC0FFEE + index;
+    for (unsigned r = 0; r < rounds; r++) {
+        if (index == 0) {
+            stress_chains_done(&chain, 1, &shared_lo);
+            DWORD status = FwpmSessionCreateEnumHandle0(engine, NULL, &shared_handle);
+            stress_chains_begun(&chain, 1, &shared_hi);
+            STRESS_CHECK(status == ERROR_SUCCESS, "create: %s", fwpm_strerror(status));
+        }
+        pthread_barrier_wait(&round_start);
+        page_until_exhausted(p, r, index, &rng);
+        pthread_barrier_wait(&round_end);
+        if (index == 0) {
+            check_round(r, &check, &union_log, &last);
+            FwpmSessionDestroyEnumHandle0(engine, shared_handle);
+        }
+    }
+    stress_expect_no_violations(&p->log);
+    if (index == 0) {
+        stress_expect_no_violations(&union_log);
+        snapshot_check_destroy(&check);
+        /* Release: pairs with the churning writer's acquire. */
+        atomic_store_explicit(&churning, 0, memory_order_release);
+    }
 }
 
 static void worker(unsigned index, void *arg)
 {
     (void)arg;
-    if (index == PAGERS) {
+    if (index == PAGERS)
         churn_writer();
-        return;
-    }
-    uint64_t rng = 0xC0FFEE + index;
-    for (unsigned r = 0; r < rounds; r++) {
-        if (index == 0) {
-            DWORD status = FwpmSessionCreateEnumHandle0(engine, NULL, &shared_handle);
-            STRESS_CHECK(status == ERROR_SUCCESS, "create: %s", fwpm_strerror(status));
-        }
-        pthread_barrier_wait(&round_start);
-        page_until_exhausted(&rng);
-        pthread_barrier_wait(&round_end);
-        if (index == 0) {
-            check_round(r);
-            FwpmSessionDestroyEnumHandle0(engine, shared_handle);
-        }
-    }
-    if (index == 0)
-        atomic_store_explicit(&churning, 0, memory_order_release);
+    else
+        pager(index);
 }
 
 int main(void)
 {
     rounds = stress_scaled(rounds);
     UINT64 baseline = stress_baseline();
-    engine = stress_open(L"Pagers");
-    chain_head = stress_open(L"g0");
+    stress_world_init(&world, 1, POPULATION, 1);
+    engine = stress_open_session(NULL);
+    stress_chain_start(&chain, 0);
     HANDLE *population = malloc(POPULATION * sizeof(HANDLE));
-    for (unsigned i = 0; i < POPULATION; i++) {
-        wchar_t name[32];
-        swprintf(name, 32, L"p%u", i);
-        population[i] = stress_open(name);
-    }
+    for (unsigned i = 0; i < POPULATION; i++)
+        population[i] = stress_open_standing(i);
     pthread_barrier_init(&round_start, NULL, PAGERS);
     pthread_barrier_init(&round_end, NULL, PAGERS);
     stress_run(PAGERS + 1, worker, NULL);
+    /* Here, not in the pagers: pager 0 reads every pager's list after the
+     * last round, while the others have already left. */
+    for (unsigned k = 0; k < PAGERS; k++) {
+        free(pagers[k].arrays);
+        free(pagers[k].counts);
+    }
     for (unsigned i = 0; i < POPULATION; i++)
         FwpmEngineClose0(population[i]);
     free(population);
     FwpmEngineClose0(engine);
+    stress_world_destroy(&world);
     stress_expect_baseline(baseline);
-    printf("%u rounds of %u pagers over %u sessions; the writer churned %u generations\n", rounds,
-           PAGERS, POPULATION, atomic_load_explicit(&generations_churned, memory_order_relaxed));
+    printf("%u rounds of %u pagers over %u sessions; the writer churned %llu generations\n", rounds,
+           PAGERS, POPULATION, (unsigned long long)chain.generation);
     return stress_report("stress_shared_cursor", rounds);
 }

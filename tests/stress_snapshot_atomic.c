@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * stress_snapshot_atomic.c - snapshots are single instants (SPEC §3), under
- * real contention.
+ * stress_snapshot_atomic.c - snapshots are single instants (contract §4.2),
+ * under real contention.
  *
- * Each writer keeps a chain: it opens generation g+1 before closing g, so at
- * every instant it has exactly one generation open, or two consecutive ones.
- * Readers take snapshots while the writers churn and check, for every
- * snapshot: each writer appears with one generation or two consecutive ones;
- * the standing population appears exactly once each; no entry twice; and a
- * reader's later snapshot never shows an older generation than its earlier
- * one. A snapshot stitched from different instants breaks these.
+ * Each writer keeps a chain (stress.h): it opens generation g+1 before
+ * closing g, so at every instant it has exactly one generation open, or two
+ * consecutive ones. Readers take snapshots while the writers churn and check
+ * each one with perf/checker.h, the checker fwpm-stress uses: every writer
+ * with one generation or two consecutive ones, and at a state between what it
+ * had completed before the snapshot was requested and what it had begun when
+ * the snapshot returned; a reader's later snapshot never at an older state
+ * than its earlier one; the standing population and the readers' own
+ * (anonymous) sessions exactly once each; every entry well formed; no page
+ * over its request. A snapshot stitched from different instants breaks these.
  *
  * Usage: stress_snapshot_atomic [writers] (default 3, at most 64). With many
  * writers on few cores their opens and closes are combined into batches that
@@ -19,8 +22,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <wchar.h>
 
 #define MAX_WRITERS 64u
 #define READERS 3u
@@ -31,122 +32,82 @@ static unsigned churns = 60000;      /* over all writers */
 static unsigned min_snapshots = 200; /* per reader */
 static _Atomic unsigned writers_running;
 static _Atomic uint64_t snapshots_checked;
+static struct checker_world world;
+static struct stress_chain chains[MAX_WRITERS];
 static HANDLE reader_engine[READERS];
 
 static void writer(unsigned w)
 {
-    wchar_t name[32];
-    swprintf(name, 32, L"w%u/%u", w, 0u);
-    HANDLE current = stress_open(name);
-    for (unsigned g = 1; g <= churns; g++) {
-        swprintf(name, 32, L"w%u/%u", w, g);
-        HANDLE next = stress_open(name);
-        DWORD status = FwpmEngineClose0(current);
-        STRESS_CHECK(status == ERROR_SUCCESS, "close: %s", fwpm_strerror(status));
-        current = next;
-    }
-    FwpmEngineClose0(current);
+    for (unsigned g = 0; g < churns; g++)
+        stress_chain_step(&chains[w]);
+    /* The chain's last generation stays open until the readers are done:
+     * every snapshot must show every writer. */
     atomic_fetch_sub_explicit(&writers_running, 1, memory_order_release);
 }
 
-/* Parses "w<writer>/<generation>" or "p<index>"; returns the kind letter. */
-static wchar_t parse(const wchar_t *name, unsigned *a, unsigned *b)
-{
-    if (name == NULL)
-        return 0;
-    wchar_t kind = name[0];
-    const wchar_t *p = name + 1;
-    *a = (unsigned)wcstoul(p, (wchar_t **)&p, 10);
-    *b = 0;
-    if (kind == L'w' && *p == L'/')
-        *b = (unsigned)wcstoul(p + 1, NULL, 10);
-    return kind;
-}
-
-struct observation {
-    unsigned generations[MAX_WRITERS][3];
-    unsigned generation_count[MAX_WRITERS];
-    unsigned char population_seen[POPULATION];
-    unsigned readers_seen;
+/* What one reader keeps from snapshot to snapshot. */
+struct observer {
+    struct snapshot_check check;
+    struct violations log;
+    uint64_t last[MAX_WRITERS]; /* each writer's state in the previous snapshot */
 };
 
-static void check_snapshot(const struct observation *o, unsigned lowest_before[MAX_WRITERS])
+/* Takes one snapshot and pages through it in pages of random sizes, feeding
+ * the checker. */
+static void take_snapshot(HANDLE engine, struct observer *o, const char *label, uint64_t *rng)
 {
-    for (unsigned w = 0; w < writers; w++) {
-        unsigned n = o->generation_count[w];
-        if (n == 0) {
-            /* Allowed only after the writer has finished its chain. */
-            continue;
-        }
-        STRESS_CHECK(n <= 2, "writer %u shows %u generations in one snapshot", w, n);
-        unsigned lo = o->generations[w][0], hi = lo;
-        if (n == 2) {
-            unsigned other = o->generations[w][1];
-            lo = other < lo ? other : lo;
-            hi = other > hi ? other : hi;
-            STRESS_CHECK(hi == lo + 1, "writer %u shows generations %u and %u", w, lo, hi);
-        }
-        STRESS_CHECK(lo >= lowest_before[w], "writer %u went back from %u to %u", w,
-                     lowest_before[w], lo);
-        lowest_before[w] = lo;
+    uint64_t lo[MAX_WRITERS], hi[MAX_WRITERS];
+    stress_chains_done(chains, writers, lo);
+    HANDLE e;
+    DWORD status = FwpmSessionCreateEnumHandle0(engine, NULL, &e);
+    stress_chains_begun(chains, writers, hi);
+    STRESS_CHECK(status == ERROR_SUCCESS, "create: %s", fwpm_strerror(status));
+    if (status != ERROR_SUCCESS)
+        return;
+    snapshot_check_begin(&o->check, label);
+    struct page_stream stream;
+    page_stream_init(&stream);
+    for (;;) {
+        uint64_t pick = stress_random(rng);
+        UINT32 page = (pick & 7) == 0 ? INFINITE : (UINT32)(1 + (pick >> 8) % 700);
+        FWPM_SESSION0 **entries;
+        UINT32 n;
+        status = FwpmSessionEnum0(engine, e, page, &entries, &n);
+        STRESS_CHECK(status == ERROR_SUCCESS, "enum: %s", fwpm_strerror(status));
+        if (status != ERROR_SUCCESS)
+            break;
+        checker_page(&stream, &o->log, label, page, entries, n);
+        for (UINT32 i = 0; i < n; i++)
+            snapshot_check_entry(&o->check, &o->log, entries[i]);
+        FwpmFreeMemory0((void **)&entries);
+        if (n < page)
+            break;
     }
-    for (unsigned i = 0; i < POPULATION; i++)
-        STRESS_CHECK(o->population_seen[i] == 1, "population session %u seen %u times", i,
-                     o->population_seen[i]);
-    STRESS_CHECK(o->readers_seen == READERS, "saw %u reader sessions", o->readers_seen);
+    FwpmSessionDestroyEnumHandle0(engine, e);
+    snapshot_check_end(&o->check, &o->log, status == ERROR_SUCCESS, lo, hi, o->last);
 }
 
 static void reader(unsigned r, uint64_t *rng)
 {
-    HANDLE engine = reader_engine[r];
-    unsigned lowest[MAX_WRITERS] = {0};
-    struct observation *o = malloc(sizeof(*o));
+    struct observer *o = calloc(1, sizeof(*o));
+    if (o == NULL || !snapshot_check_init(&o->check, &world)) {
+        STRESS_CHECK(false, "reader %u: out of memory", r);
+        free(o);
+        return;
+    }
+    violations_init(&o->log);
     unsigned taken = 0;
+    /* Acquire: pairs with the writers' release; their chains are complete. */
     while (atomic_load_explicit(&writers_running, memory_order_acquire) > 0 ||
            taken < min_snapshots) {
-        memset(o, 0, sizeof(*o));
-        HANDLE e;
-        DWORD status = FwpmSessionCreateEnumHandle0(engine, NULL, &e);
-        STRESS_CHECK(status == ERROR_SUCCESS, "create: %s", fwpm_strerror(status));
-        if (status != ERROR_SUCCESS)
-            break;
-        for (;;) {
-            uint64_t pick = stress_random(rng);
-            UINT32 page = (pick & 7) == 0 ? INFINITE : (UINT32)(1 + (pick >> 8) % 700);
-            FWPM_SESSION0 **entries;
-            UINT32 n;
-            status = FwpmSessionEnum0(engine, e, page, &entries, &n);
-            STRESS_CHECK(status == ERROR_SUCCESS, "enum: %s", fwpm_strerror(status));
-            STRESS_CHECK(n <= page, "page of %u for a request of %u", n, page);
-            for (UINT32 i = 0; i < n; i++) {
-                unsigned a, b;
-                switch (parse(entries[i]->displayData.name, &a, &b)) {
-                case L'w':
-                    if (a < writers && o->generation_count[a] < 3)
-                        o->generations[a][o->generation_count[a]++] = b;
-                    else
-                        STRESS_CHECK(a < writers, "bad writer %u", a);
-                    break;
-                case L'p':
-                    if (a < POPULATION && o->population_seen[a] < 255)
-                        o->population_seen[a]++;
-                    break;
-                case L'r':
-                    o->readers_seen++;
-                    break;
-                default:
-                    STRESS_CHECK(false, "unexpected entry");
-                }
-            }
-            FwpmFreeMemory0((void **)&entries);
-            if (status != ERROR_SUCCESS || n < page)
-                break;
-        }
-        FwpmSessionDestroyEnumHandle0(engine, e);
-        check_snapshot(o, lowest);
+        char label[48];
+        snprintf(label, sizeof(label), "reader %u snapshot %u", r, taken);
+        take_snapshot(reader_engine[r], o, label, rng);
         taken++;
     }
+    stress_expect_no_violations(&o->log);
     atomic_fetch_add_explicit(&snapshots_checked, taken, memory_order_relaxed);
+    snapshot_check_destroy(&o->check);
     free(o);
 }
 
@@ -172,26 +133,27 @@ int main(int argc, char **argv)
     churns = stress_scaled(churns) / writers;
     min_snapshots = stress_scaled(min_snapshots);
     UINT64 baseline = stress_baseline();
+    stress_world_init(&world, writers, POPULATION, READERS);
 
     HANDLE *population = malloc(POPULATION * sizeof(HANDLE));
-    for (unsigned i = 0; i < POPULATION; i++) {
-        wchar_t name[32];
-        swprintf(name, 32, L"p%u", i);
-        population[i] = stress_open(name);
-    }
-    for (unsigned r = 0; r < READERS; r++) {
-        wchar_t name[32];
-        swprintf(name, 32, L"r%u", r);
-        reader_engine[r] = stress_open(name);
-    }
+    for (unsigned i = 0; i < POPULATION; i++)
+        population[i] = stress_open_standing(i);
+    for (unsigned r = 0; r < READERS; r++)
+        reader_engine[r] = stress_open_session(NULL);
+    /* Generation 0 of every chain is open before the first snapshot. */
+    for (unsigned w = 0; w < writers; w++)
+        stress_chain_start(&chains[w], w);
 
     stress_run(writers + READERS, worker, NULL);
 
+    for (unsigned w = 0; w < writers; w++)
+        stress_chain_end(&chains[w]);
     for (unsigned r = 0; r < READERS; r++)
         FwpmEngineClose0(reader_engine[r]);
     for (unsigned i = 0; i < POPULATION; i++)
         FwpmEngineClose0(population[i]);
     free(population);
+    stress_world_destroy(&world);
     stress_expect_baseline(baseline);
     uint64_t checked = atomic_load_explicit(&snapshots_checked, memory_order_relaxed);
     printf("%u writers x %u churns, %llu snapshots of >= %u sessions checked\n", writers, churns,

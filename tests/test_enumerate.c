@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * test_enumerate.c - SPEC §2 "Enumerating": handles, pages, both paging
+ * test_enumerate.c - contract §2.3–§2.6: handles, pages, both paging
  * idioms, snapshots, returned arrays, and the enumeration errors.
  */
 #include "support.h"
@@ -53,7 +53,7 @@ struct paging_case {
     size_t sessions;
 };
 
-ParameterizedTestParameters(enumerate, both_idioms)
+ParameterizedTestParameters(enumerate, both_paging_idioms_deliver_each_entry_once)
 {
     static struct paging_case cases[] = {
         {1, 0},      {1, 1},          {1, 250},      {3, 250},     {10, 250},        {100, 250},
@@ -63,7 +63,7 @@ ParameterizedTestParameters(enumerate, both_idioms)
     return cr_make_param_array(struct paging_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
-ParameterizedTest(struct paging_case *c, enumerate, both_idioms)
+ParameterizedTest(struct paging_case *c, enumerate, both_paging_idioms_deliver_each_entry_once)
 {
     /* One more session: the engine handle used to enumerate is itself a session. */
     HANDLE self = open_session();
@@ -217,10 +217,9 @@ Test(enumerate, entries_outlive_handle_and_sessions_until_freed)
     FwpmFreeMemory0((void **)&entries);
 }
 
-Test(enumerate, errors)
+Test(enumerate, template_with_reserved_set_gives_reserved)
 {
     HANDLE self = open_session();
-    HANDLE other = open_session();
     HANDLE e;
     FWPM_SESSION_ENUM_TEMPLATE0 t = {.reserved = 0};
     cr_assert_eq(FwpmSessionCreateEnumHandle0(self, &t, &e), ERROR_SUCCESS);
@@ -228,36 +227,76 @@ Test(enumerate, errors)
     HANDLE e2 = NULL;
     cr_assert_eq(FwpmSessionCreateEnumHandle0(self, &t, &e2), FWP_E_RESERVED);
     cr_assert_null(e2);
-    cr_assert_eq(FwpmSessionCreateEnumHandle0(self, NULL, NULL), FWP_E_NULL_POINTER);
-    cr_assert_eq(FwpmSessionCreateEnumHandle0(NULL, NULL, &e2), ERROR_INVALID_HANDLE);
-    cr_assert_eq(FwpmSessionCreateEnumHandle0(e, NULL, &e2), ERROR_INVALID_HANDLE,
-                 "an enumeration handle is not an engine handle");
+    cr_assert_eq(FwpmSessionDestroyEnumHandle0(self, e), ERROR_SUCCESS);
+    close_session(self);
+}
 
+/* Two sessions and a fresh enumeration handle of the first: the failure
+ * tests below try their calls on it. */
+struct two_sessions {
+    HANDLE self, other, e;
+};
+
+static struct two_sessions open_two_sessions(void)
+{
+    struct two_sessions t = {open_session(), open_session(), NULL};
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(t.self, NULL, &t.e), ERROR_SUCCESS);
+    return t;
+}
+
+/* After the failed calls: the first page still starts at the beginning
+ * (contract §2.4, §3.3). Then closes everything. */
+static void expect_cursor_unmoved_and_close(struct two_sessions t)
+{
     FWPM_SESSION0 **entries;
     UINT32 n;
-    cr_assert_eq(FwpmSessionEnum0(self, e, 1, NULL, &n), FWP_E_NULL_POINTER);
-    cr_assert_eq(FwpmSessionEnum0(self, e, 1, &entries, NULL), FWP_E_NULL_POINTER);
-    cr_assert_eq(FwpmSessionEnum0(NULL, e, 1, &entries, &n), ERROR_INVALID_HANDLE);
-    cr_assert_eq(FwpmSessionEnum0(self, NULL, 1, &entries, &n), ERROR_INVALID_HANDLE);
-    cr_assert_eq(FwpmSessionEnum0(self, (HANDLE)(uintptr_t)0x12345678A, 1, &entries, &n),
-                 ERROR_INVALID_HANDLE);
-    cr_assert_eq(FwpmSessionEnum0(self, self, 1, &entries, &n), ERROR_INVALID_HANDLE,
-                 "an engine handle is not an enumeration handle");
-    cr_assert_eq(FwpmSessionEnum0(other, e, 1, &entries, &n), FWP_E_WRONG_SESSION);
-    cr_assert_eq(FwpmSessionDestroyEnumHandle0(other, e), FWP_E_WRONG_SESSION);
-    cr_assert_eq(FwpmSessionDestroyEnumHandle0(NULL, e), ERROR_INVALID_HANDLE);
-    cr_assert_eq(FwpmSessionDestroyEnumHandle0(self, NULL), ERROR_INVALID_HANDLE);
-
-    /* None of the failures moved the cursor. */
-    cr_assert_eq(FwpmSessionEnum0(self, e, INFINITE, &entries, &n), ERROR_SUCCESS);
-    cr_assert_eq(n, 2);
+    cr_assert_eq(FwpmSessionEnum0(t.self, t.e, INFINITE, &entries, &n), ERROR_SUCCESS);
+    cr_assert_eq(n, 2, "a failed call moved the cursor");
     FwpmFreeMemory0((void **)&entries);
+    cr_assert_eq(FwpmSessionDestroyEnumHandle0(t.self, t.e), ERROR_SUCCESS);
+    close_session(t.other);
+    close_session(t.self);
+}
 
-    cr_assert_eq(FwpmSessionDestroyEnumHandle0(self, e), ERROR_SUCCESS);
-    cr_assert_eq(FwpmSessionDestroyEnumHandle0(self, e), ERROR_INVALID_HANDLE, "destroyed twice");
-    cr_assert_eq(FwpmSessionEnum0(self, e, 1, &entries, &n), ERROR_INVALID_HANDLE);
-    close_session(other);
-    close_session(self);
+Test(enumerate, null_out_pointers_give_null_pointer_and_move_no_cursor)
+{
+    struct two_sessions t = open_two_sessions();
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(t.self, NULL, NULL), FWP_E_NULL_POINTER);
+    FWPM_SESSION0 **entries;
+    UINT32 n;
+    cr_assert_eq(FwpmSessionEnum0(t.self, t.e, 1, NULL, &n), FWP_E_NULL_POINTER);
+    cr_assert_eq(FwpmSessionEnum0(t.self, t.e, 1, &entries, NULL), FWP_E_NULL_POINTER);
+    expect_cursor_unmoved_and_close(t);
+}
+
+Test(enumerate, handle_of_another_session_gives_wrong_session_and_moves_no_cursor)
+{
+    struct two_sessions t = open_two_sessions();
+    FWPM_SESSION0 **entries;
+    UINT32 n;
+    cr_assert_eq(FwpmSessionEnum0(t.other, t.e, 1, &entries, &n), FWP_E_WRONG_SESSION);
+    cr_assert_eq(FwpmSessionDestroyEnumHandle0(t.other, t.e), FWP_E_WRONG_SESSION);
+    /* The handle is still its own session's, and where it was. */
+    expect_cursor_unmoved_and_close(t);
+}
+
+Test(enumerate, invalid_handles_move_no_cursor)
+{
+    struct two_sessions t = open_two_sessions();
+    FWPM_SESSION0 **entries;
+    UINT32 n;
+    cr_assert_eq(FwpmSessionEnum0(NULL, t.e, 1, &entries, &n), ERROR_INVALID_HANDLE);
+    cr_assert_eq(FwpmSessionEnum0(t.self, NULL, 1, &entries, &n), ERROR_INVALID_HANDLE);
+    cr_assert_eq(FwpmSessionEnum0(t.self, (HANDLE)(uintptr_t)0x12345678A, 1, &entries, &n),
+                 ERROR_INVALID_HANDLE);
+    cr_assert_eq(FwpmSessionEnum0(t.self, t.self, 1, &entries, &n), ERROR_INVALID_HANDLE,
+                 "an engine handle is not an enumeration handle");
+    cr_assert_eq(FwpmSessionDestroyEnumHandle0(NULL, t.e), ERROR_INVALID_HANDLE);
+    cr_assert_eq(FwpmSessionDestroyEnumHandle0(t.self, NULL), ERROR_INVALID_HANDLE);
+    HANDLE e2;
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(t.e, NULL, &e2), ERROR_INVALID_HANDLE,
+                 "an enumeration handle is not an engine handle");
+    expect_cursor_unmoved_and_close(t);
 }
 
 Test(enumerate, close_invalidates_enumeration_handles)

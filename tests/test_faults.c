@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * test_faults.c - out of memory at any step (SPEC §2): for each API call,
+ * test_faults.c - out of memory at any step (contract §3.3): for each API call,
  * make the 1st, 2nd, ... library allocation fail until the call succeeds.
  * Every failing run must return ERROR_NOT_ENOUGH_MEMORY, leave no half-made
  * session or handle, move no cursor, leak nothing; the engine then works.
@@ -45,7 +45,7 @@ static HANDLE open_through_failures(const FWPM_SESSION0 *s, unsigned *failures)
     return NULL;
 }
 
-Test(faults, open_at_every_size)
+Test(faults, failed_open_at_any_allocation_changes_nothing)
 {
     FwpmEngineClose0(NULL);
     UINT64 base = live_bytes_now();
@@ -68,7 +68,7 @@ Test(faults, open_at_every_size)
     cr_assert_eq(live_bytes_now(), base);
 }
 
-Test(faults, close)
+Test(faults, failed_close_keeps_the_session)
 {
     FwpmEngineClose0(NULL);
     UINT64 base = live_bytes_now();
@@ -93,7 +93,7 @@ Test(faults, close)
     cr_assert_eq(live_bytes_now(), base);
 }
 
-Test(faults, create_enum_handle_and_pages)
+Test(faults, failed_create_or_page_changes_nothing)
 {
     FwpmEngineClose0(NULL);
     UINT64 base = live_bytes_now();

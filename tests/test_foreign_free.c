@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * test_foreign_free.c - SPEC §2 FwpmFreeMemory0: a pointer the API did not
+ * test_foreign_free.c - contract §5.4, FwpmFreeMemory0: a pointer the API did not
  * return is ignored and *p set to NULL, without reading memory that is not
  * fwpm's (the ASan suite fails on any report); an interior pointer of a
  * returned array is ignored too; freeing an array twice (before its block is

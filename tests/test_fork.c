@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * test_fork.c - fork() in a busy multithreaded process (SPEC §5, "fork()"):
+ * test_fork.c - fork() in a busy multithreaded process (contract §6.1, "fork()"):
  * sessions belong to the process that opened them.
  *
  * Three threads churn sessions and one enumerates while the main thread forks

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * test_limits.c - the engine at its limits (SPEC §2): running out of address
+ * test_limits.c - the engine at its limits (contract §2.1, §3.1): running out of address
  * space and filling the handle table end in a clean ERROR_NOT_ENOUGH_MEMORY
  * with nothing half-done, and the engine recovers; display strings of 32,767
  * characters are accepted and come back intact, longer ones are rejected
@@ -234,7 +234,7 @@ static void expect_enum_refused(HANDLE engine)
     cr_assert_eq(stats().liveBytes, bytes, "a failed create leaked");
 }
 
-Test(limits, handle_table_full)
+Test(limits, full_handle_table_gives_not_enough_memory)
 {
     /* A fresh process (Criterion runs each test in its own): no handle exists yet. */
     handles_set_limit(TABLE_SLOTS);

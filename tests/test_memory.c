@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * test_memory.c - SPEC §3 memory: everything returns to its baseline once
+ * test_memory.c - contract §5 (memory): everything returns to its baseline once
  * sessions are closed and arrays freed; a closed session's memory lives
  * exactly as long as a snapshot or array refers to it; under endless churn
  * memory stays bounded by what is live.

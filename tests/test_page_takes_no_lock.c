@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * test_page_takes_no_lock.c - FwpmSessionEnum0 takes no lock (SPEC §3), even
+ * test_page_takes_no_lock.c - FwpmSessionEnum0 takes no lock (contract §4.3), even
  * while a writer churns and while handles are destroyed under the pagers.
  *
  * This executable interposes the pthread mutex and rwlock entry points and

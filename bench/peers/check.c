@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * check.c - fwpm-bench-check: runs the same SPEC §2 contract checks against
- * every engine in the bench (fwpm and each peer, through struct fwpm_impl), so
+ * check.c - fwpm-bench-check: runs the same contract checks (docs/contract.md
+ * §2) against every engine in the bench (fwpm and each peer, through struct fwpm_impl), so
  * that the baselines are known to be honest: same semantics, same errors,
  * arrays that outlive their handles and sessions, exactly-once delivery to
  * threads sharing a handle, and no growth over repeated cycles.

@@ -8,9 +8,10 @@
  */
 #include "common.h"
 
+#include "identity.h"
+
 #include <malloc.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,72 +108,12 @@ void peer_spin_unlock(peer_spinlock *l)
 }
 
 /* ---- identity: what the engine fills in ----------------------------------
- * The same choices as fwpm's core: the process id once (and after fork), the
- * effective uid on every open (a process may change it), account names once
- * per uid (NSS can take microseconds). */
+ * The core's own identity module (core/identity.h), so that every engine fills
+ * in the same process id, SID and account name at the same cost: the process
+ * id once (and after fork), the effective uid on every open, account names once
+ * per uid. Its account cache is process-wide, shared with fwpm in the bench. */
 
 #define PEER_MAX_STRING 32767
-#define PEER_SID_BYTES (offsetof(SID, SubAuthority) + 2 * sizeof(DWORD))
-
-struct account {
-    uid_t uid;
-    size_t length;
-    struct account *next;
-    wchar_t name[256];
-};
-
-static pthread_once_t identity_once = PTHREAD_ONCE_INIT;
-static _Atomic DWORD identity_pid;
-static _Atomic(struct account *) last_account; /* the fast path: uid unchanged */
-static pthread_mutex_t accounts_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct account *accounts; /* under accounts_lock; never freed */
-
-static void identity_after_fork(void)
-{
-    atomic_store_explicit(&identity_pid, (DWORD)getpid(), memory_order_relaxed);
-}
-
-static void identity_init(void)
-{
-    identity_after_fork();
-    pthread_atfork(NULL, NULL, identity_after_fork);
-}
-
-static void account_name(struct account *a)
-{
-    struct passwd pw, *res = NULL;
-    char buf[4096];
-    size_t n = (size_t)-1;
-    if (getpwuid_r(a->uid, &pw, buf, sizeof(buf), &res) == 0 && res && res->pw_name[0])
-        n = mbstowcs(a->name, res->pw_name, 255);
-    if (n == (size_t)-1) {
-        snprintf(buf, sizeof(buf), "%u", (unsigned)a->uid);
-        n = mbstowcs(a->name, buf, 255);
-    }
-    a->name[n] = L'\0';
-    a->length = n;
-}
-
-static const struct account *account_of(uid_t uid)
-{
-    /* Acquire: pairs with the release below, the entry is complete. */
-    struct account *a = atomic_load_explicit(&last_account, memory_order_acquire);
-    if (a && a->uid == uid)
-        return a;
-    pthread_mutex_lock(&accounts_lock);
-    for (a = accounts; a && a->uid != uid; a = a->next)
-        ;
-    if (!a && (a = calloc(1, sizeof(*a)))) { /* process-wide, not a peer's bytes */
-        a->uid = uid;
-        account_name(a);
-        a->next = accounts;
-        accounts = a;
-    }
-    if (a)
-        atomic_store_explicit(&last_account, a, memory_order_release);
-    pthread_mutex_unlock(&accounts_lock);
-    return a;
-}
 
 /* ---- GUIDs: a per-thread splitmix64 stream seeded from getrandom -------- */
 
@@ -260,15 +201,13 @@ DWORD peer_session_new(enum peer_id peer, const wchar_t *serverName, UINT32 auth
     size_t ld = string_length(in->displayData.description);
     if (ln == SIZE_MAX || ld == SIZE_MAX)
         return FWP_E_INVALID_PARAMETER;
-    pthread_once(&identity_once, identity_init);
-    uid_t uid = geteuid();
-    const struct account *acct = account_of(uid);
-    if (!acct)
+    struct identity who;
+    if (!identity_of_caller(&who))
         return ERROR_NOT_ENOUGH_MEMORY;
-    size_t lu = acct->length;
+    size_t lu = who.account->name_length;
 
     size_t head = align_up(size, _Alignof(max_align_t));
-    size_t total = head + PEER_SID_BYTES + (lu + 1) * sizeof(wchar_t);
+    size_t total = head + IDENTITY_SID_BYTES + (lu + 1) * sizeof(wchar_t);
     if (in->displayData.name)
         total += (ln + 1) * sizeof(wchar_t);
     if (in->displayData.description)
@@ -280,13 +219,8 @@ DWORD peer_session_new(enum peer_id peer, const wchar_t *serverName, UINT32 auth
 
     char *cursor = (char *)s + head;
     SID *sid = (SID *)cursor;
-    sid->Revision = 1;
-    sid->SubAuthorityCount = 2;
-    memset(sid->IdentifierAuthority.Value, 0, 6);
-    sid->IdentifierAuthority.Value[5] = 22; /* S-1-22-1-<uid>: Unix user */
-    sid->SubAuthority[0] = 1;
-    memcpy((char *)sid + offsetof(SID, SubAuthority) + sizeof(DWORD), &(DWORD){uid}, sizeof(DWORD));
-    cursor += PEER_SID_BYTES;
+    identity_write_sid(sid, who.uid);
+    cursor += IDENTITY_SID_BYTES;
 
     FWPM_SESSION0 *p = &s->pub;
     static const GUID zero;
@@ -298,9 +232,9 @@ DWORD peer_session_new(enum peer_id peer, const wchar_t *serverName, UINT32 auth
     p->displayData.description = string_place(&cursor, in->displayData.description, ld);
     p->flags = in->flags;
     p->txnWaitTimeoutInMSec = in->txnWaitTimeoutInMSec;
-    p->processId = atomic_load_explicit(&identity_pid, memory_order_relaxed);
+    p->processId = who.process_id;
     p->sid = sid;
-    p->username = string_place(&cursor, acct->name, lu);
+    p->username = string_place(&cursor, who.account->name, lu);
     p->kernelMode = FALSE;
 
     atomic_init(&s->refs, 1);

@@ -2,7 +2,7 @@
 /*
  * common.h - what the peer engines (mutex, rwlock, urcu, snapcache) share, so that
  * each peer file holds only its own synchronisation design: byte accounting,
- * argument validation and session records (SPEC §2), a lock-free generation-
+ * argument validation and session records (contract §2), a lock-free generation-
  * checked handle table, refcounted snapshots and the page arrays handed to
  * callers. Peers allocate with plain malloc; they are not fwpm.
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * impl.h - one engine design behind the six session functions of SPEC §2, as a
- * table of function pointers, so that fwpm and its peers (mutex, rwlock, urcu,
+ * impl.h - one engine design behind the six session functions of the contract
+ * (§2), as a table of function pointers, so that fwpm and its peers (mutex, rwlock, urcu,
  * snapcache) link side by side into fwpm-bench under distinct symbols.
  */
 #ifndef BENCH_PEERS_IMPL_H

@@ -3,8 +3,8 @@
  * fwpm_fuzz.c - the fuzz target: decodes its input into a sequence of API
  * calls, keeps a model of the engine (sessions, enumeration handles with
  * their snapshots, outstanding arrays, stale handles) and checks every result
- * against SPEC §2. Any mismatch aborts. Built as fwpm-fuzz (libFuzzer) and as
- * fuzz_replay (runs the corpus in every build).
+ * against the contract (docs/contract.md §2–§3). Any mismatch aborts. Built
+ * as fwpm-fuzz (libFuzzer) and as fuzz_replay (runs the corpus in every build).
  *
  * Input format (missing bytes read as 0, so an all-zero input opens
  * anonymous sessions). A sequence of operations, each one byte:
@@ -32,7 +32,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define STRING_MAX 32767u /* SPEC §2: longer display strings are rejected */
+#define STRING_MAX 32767u /* contract §2.1: longer display strings are rejected */
 #define MAX_LIVE 9000     /* open sessions at once: enough for 3 tree levels */
 #define MAX_RECORDS 12000 /* sessions the model remembers (open or closed) */
 #define INDEX_SLOTS 32768 /* hash index size: a power of two > 2 * MAX_RECORDS */
@@ -369,7 +369,7 @@ static HANDLE nth_stale(const HANDLE *ring, unsigned count, uint8_t k)
 
 /* ---- what the engine says ---------------------------------------------- */
 
-/* The errors SPEC allows for one call (success only when there are none). */
+/* The errors the contract allows for one call (success only when there are none). */
 struct expect {
     DWORD codes[8];
     int n;
@@ -404,7 +404,7 @@ static void expect_result(const struct expect *errors, bool fault, DWORD got, co
         for (int i = 0; i < errors->n && len < sizeof(list); i++)
             len += (size_t)snprintf(list + len, sizeof(list) - len, "%s ",
                                     fwpm_error_name(errors->codes[i]));
-        failf("%s returned %s, SPEC allows: %s%s", call, fwpm_error_name(got), list,
+        failf("%s returned %s, the contract allows: %s%s", call, fwpm_error_name(got), list,
               fault ? "ERROR_NOT_ENOUGH_MEMORY" : "");
     }
 }

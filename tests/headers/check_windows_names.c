@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_windows_names.c - the Windows base names <fwpmu.h> supplies for client
- * code (SPEC §5 "Windows base names"): each one compiles and has the SDK's
+ * code (contract §1.3 "Windows base names"): each one compiles and has the SDK's
  * meaning, built as C99/C11/C17 and (through check_windows_names.cpp) as
  * C++11/C++17 with -Wall -Wextra -pedantic -Werror. With
  * FWPM_CHECK_OTHER_COMPAT_FIRST, other_compat.h - a different compatibility

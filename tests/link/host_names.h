@@ -11,10 +11,10 @@
  * libfwpm_link_host_names.so (for host_beside.c): 201, 202, 203. */
 int memory_alloc(void);
 int handles_lookup(void);
-int snapshot_acquire(void);
+int version_acquire_current(void);
 
 /* In libfwpm_link_host_names.so, whose own memory_alloc, handles_lookup and
- * snapshot_acquire return 201, 202, 203: 0 when its calls reach them. */
+ * version_acquire_current return 201, 202, 203: 0 when its calls reach them. */
 int host_names_probe(void);
 
 #endif /* FWPM_TESTS_LINK_HOST_NAMES_H */

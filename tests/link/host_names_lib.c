@@ -14,12 +14,13 @@ int handles_lookup(void)
     return 202;
 }
 
-int snapshot_acquire(void)
+int version_acquire_current(void)
 {
     return 203;
 }
 
 int host_names_probe(void)
 {
-    return memory_alloc() == 201 && handles_lookup() == 202 && snapshot_acquire() == 203 ? 0 : 1;
+    return memory_alloc() == 201 && handles_lookup() == 202 && version_acquire_current() == 203 ? 0
+                                                                                                : 1;
 }

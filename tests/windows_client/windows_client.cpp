@@ -2,7 +2,7 @@
 /*
  * windows_client.cpp - session-management client code in the style of real
  * Windows WFP clients, built as C++17 with -Wall -Wextra -Werror -pedantic
- * against <fwpmu.h> alone and the shared library (SPEC §1, §5 "Windows base
+ * against <fwpmu.h> alone and the shared library (contract §1, §1.3 "Windows base
  * names"). It uses only the version-independent names of fwpvi.h and the
  * Windows base names (INVALID_HANDLE_VALUE, ZeroMemory, PCWSTR, ...):
  *   - Engine: an RAII wrapper that opens a dynamic session with a display

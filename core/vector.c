@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * vector.c - the persistent vector: reads, and path-copying changes.
+ */
+#include "vector.h"
+
+#include "memory.h"
+
+#include <string.h>
+
+#define POSITION_MASK (VECTOR_FANOUT - 1u)
+/* Copies of at most this many pointers are done inline (small pages). */
+#define SMALL_COPY 8u
+
+/* Elements a tree of this height holds when full. */
+static size_t vector_capacity(unsigned height)
+{
+    return (size_t)1 << (VECTOR_FANOUT_BITS * (height + 1u));
+}
+
+/* The index within its chunk at `level` of the path to position. */
+static unsigned vector_index(size_t position, unsigned level)
+{
+    return (unsigned)(position >> (VECTOR_FANOUT_BITS * level)) & POSITION_MASK;
+}
+
+void vector_chunk_free(struct vector_chunk *c)
+{
+    memory_free(c, sizeof(*c), MEMORY_DATA);
+}
+
+bool vector_writer_fill(struct vector_writer *w, unsigned need)
+{
+    for (; w->pool_size < need; w->pool_size++) {
+        w->pool[w->pool_size] = memory_alloc(sizeof(struct vector_chunk), MEMORY_DATA);
+        if (w->pool[w->pool_size] == NULL)
+            return false;
+    }
+    return true;
+}
+
+/* ---- reads ---------------------------------------------------------------- */
+
+void *vector_get(const struct vector *v, size_t position)
+{
+    const struct vector_chunk *c = v->top;
+    for (unsigned level = v->height; level > 0; level--)
+        c = c->child[vector_index(position, level)];
+    return c->entries[vector_index(position, 0)];
+}
+
+void vector_copy(const struct vector *v, size_t start, size_t n, void **dst)
+{
+    if (n == 0)
+        return;
+    /* Descend once; then step from leaf to leaf, re-descending only from the
+     * lowest level whose chunk did not change. */
+    const struct vector_chunk *path[VECTOR_MAX_HEIGHT + 1];
+    const struct vector_chunk *leaf = v->top;
+    for (unsigned level = v->height; level > 0; level--) {
+        path[level] = leaf;
+        leaf = leaf->child[vector_index(start, level)];
+    }
+    size_t offset = start & POSITION_MASK;
+    for (;;) {
+        size_t take = VECTOR_FANOUT - offset;
+        if (take > n)
+            take = n;
+        /* A few by hand: a libc memcpy call costs more than the copy. */
+        if (take <= SMALL_COPY) {
+            for (size_t i = 0; i < take; i++)
+                dst[i] = leaf->entries[offset + i];
+        } else {
+            memcpy(dst, &leaf->entries[offset], take * sizeof(*dst));
+        }
+        dst += take;
+        start += take;
+        n -= take;
+        if (n == 0)
+            return;
+        offset = 0;
+        unsigned level = 1;
+        while (level < v->height && vector_index(start, level) == 0)
+            level++; /* this level's chunk changed too */
+        for (; level > 1; level--)
+            path[level - 1] = path[level]->child[vector_index(start, level)];
+        leaf = path[1]->child[vector_index(start, 1)];
+    }
+}
+
+/* ---- changes (one writer) --------------------------------------------------- */
+
+/* A chunk from the writer's pool, stamped as the writer's; contents unset. */
+static struct vector_chunk *writer_chunk_take(struct vector_writer *w)
+{
+    struct vector_chunk *c = w->pool[--w->pool_size];
+    c->garbage.birth = w->birth;
+    c->garbage.kind = GARBAGE_CHUNK;
+    c->garbage.next = NULL;
+    return c;
+}
+
+/* A zeroed chunk from the writer's pool. */
+static struct vector_chunk *writer_chunk_new(struct vector_writer *w)
+{
+    struct vector_chunk *c = writer_chunk_take(w);
+    memset(c->entries, 0, sizeof(c->entries));
+    return c;
+}
+
+/* Puts c on the writer's dropped list: no longer in the vector being built. */
+static void writer_chunk_drop(struct vector_writer *w, struct vector_chunk *c)
+{
+    c->garbage.next = w->dropped;
+    w->dropped = &c->garbage;
+}
+
+/* A version of c this write may change: c itself if the write made it. */
+static struct vector_chunk *writer_chunk_writable(struct vector_writer *w, struct vector_chunk *c)
+{
+    if (c->garbage.birth == w->birth)
+        return c;
+    struct vector_chunk *copy = writer_chunk_take(w);
+    memcpy(copy->entries, c->entries, sizeof(copy->entries));
+    writer_chunk_drop(w, c);
+    return copy;
+}
+
+/* Drops a subtree that holds a single element, at its first position. */
+static void writer_drop_single_path(struct vector_writer *w, struct vector_chunk *c, unsigned level)
+{
+    for (;;) {
+        struct vector_chunk *below = level > 0 ? c->child[0] : NULL;
+        writer_chunk_drop(w, c);
+        if (below == NULL)
+            return;
+        c = below;
+        level--;
+    }
+}
+
+/* Stores value at position (< count, or == count to extend), copying the path. */
+static void vector_store(struct vector *v, struct vector_writer *w, size_t position, void *value)
+{
+    struct vector_chunk *c = v->top = writer_chunk_writable(w, v->top);
+    for (unsigned level = v->height; level > 0; level--) {
+        unsigned i = vector_index(position, level);
+        struct vector_chunk *child = c->child[i];
+        child = child != NULL ? writer_chunk_writable(w, child) : writer_chunk_new(w);
+        c->child[i] = child;
+        c = child;
+    }
+    c->entries[vector_index(position, 0)] = value;
+}
+
+/* Removes the last element, dropping chunks that become empty. */
+static void vector_pop(struct vector *v, struct vector_writer *w)
+{
+    size_t last = v->count - 1;
+    v->count = last;
+    if (last == 0) {
+        writer_drop_single_path(w, v->top, v->height);
+        v->top = NULL;
+        v->height = 0;
+        return;
+    }
+    if (v->height > 0 && last == vector_capacity(v->height - 1)) {
+        /* The top's second child held only this element: the first child
+         * becomes the top. */
+        struct vector_chunk *top = v->top;
+        writer_drop_single_path(w, top->child[1], v->height - 1);
+        v->top = top->child[0];
+        writer_chunk_drop(w, top);
+        v->height--;
+        return;
+    }
+    struct vector_chunk *c = v->top = writer_chunk_writable(w, v->top);
+    for (unsigned level = v->height; level > 0; level--) {
+        unsigned i = vector_index(last, level);
+        struct vector_chunk *child = c->child[i];
+        if ((last & (vector_capacity(level - 1) - 1)) == 0) {
+            /* last was the only element of this child. */
+            c->child[i] = NULL;
+            writer_drop_single_path(w, child, level - 1);
+            return;
+        }
+        c->child[i] = child = writer_chunk_writable(w, child);
+        c = child;
+    }
+    c->entries[vector_index(last, 0)] = NULL;
+}
+
+void vector_append(struct vector *v, struct vector_writer *w, void *value)
+{
+    if (v->top == NULL) {
+        v->top = writer_chunk_new(w);
+        v->height = 0;
+    } else if (v->count == vector_capacity(v->height)) {
+        struct vector_chunk *top = writer_chunk_new(w);
+        top->child[0] = v->top;
+        v->top = top;
+        v->height++;
+    }
+    vector_store(v, w, v->count, value);
+    v->count++;
+}
+
+void *vector_remove(struct vector *v, struct vector_writer *w, size_t position)
+{
+    size_t last = v->count - 1;
+    if (position == last) {
+        vector_pop(v, w);
+        return NULL;
+    }
+    void *moved = vector_get(v, last);
+    vector_pop(v, w);
+    vector_store(v, w, position, moved);
+    return moved;
+}

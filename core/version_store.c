@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * version_store.c - versions of the set: publication, snapshots, and the
+ * reclamation of what superseded versions kept.
+ */
+#include "version_store.h"
+
+#include "container_of.h"
+#include "memory.h"
+#include "trace.h"
+
+#include <string.h>
+
+static struct version *version_new(void)
+{
+    struct version *v = memory_alloc(sizeof(*v), MEMORY_DATA);
+    if (v != NULL)
+        memset(v, 0, sizeof(*v));
+    return v;
+}
+
+static void version_free(struct version *v)
+{
+    memory_free(v, sizeof(*v), MEMORY_DATA);
+}
+
+/* ---- recycled version roots ---------------------------------------------------
+ * Roots past their grace period, kept for the next writes so that a steady
+ * churn allocates none: pushed by any thread (the epoch callback), taken all
+ * at once by the writer (so no ABA), at most VERSION_CACHE_MAX. */
+#define VERSION_CACHE_MAX 64u
+static _Atomic(struct version *) recycled_versions;
+static _Atomic unsigned recycled_count; /* reserved places, >= the stack's length */
+
+static void version_recycle(struct version *v)
+{
+    if (atomic_fetch_add_explicit(&recycled_count, 1, memory_order_relaxed) >= VERSION_CACHE_MAX) {
+        atomic_fetch_sub_explicit(&recycled_count, 1, memory_order_relaxed);
+        version_free(v);
+        return;
+    }
+    struct version *head = atomic_load_explicit(&recycled_versions, memory_order_relaxed);
+    do {
+        v->older = head;
+        /* Release: our writes to v are done before the writer reuses it
+         * (pairs with the acquire exchange in recycled_take_all). */
+    } while (!atomic_compare_exchange_weak_explicit(&recycled_versions, &head, v,
+                                                    memory_order_release, memory_order_relaxed));
+}
+
+/* Takes every recycled version; the caller owns the list (linked by older). */
+static struct version *recycled_take_all(void)
+{
+    /* Acquire: pairs with the release CAS in version_recycle. */
+    struct version *list = atomic_exchange_explicit(&recycled_versions, NULL, memory_order_acquire);
+    unsigned n = 0;
+    for (struct version *v = list; v != NULL; v = v->older)
+        n++;
+    atomic_fetch_sub_explicit(&recycled_count, n, memory_order_relaxed);
+    return list;
+}
+
+static void version_free_deferred(epoch_entry *entry)
+{
+    version_recycle(container_of(entry, struct version, retire));
+}
+
+/* Under the writer lock: a version root for the next write, recycled if one
+ * is there (the common case), else allocated; NULL when out of memory. */
+static struct version *version_take_root(struct version_store *store)
+{
+    if (store->version_spare == NULL)
+        store->version_spare = recycled_take_all();
+    struct version *v = store->version_spare;
+    if (v == NULL)
+        return version_new();
+    store->version_spare = v->older;
+    v->older = NULL;
+    v->waiting = NULL;
+    return v;
+}
+
+void version_free_recycled(struct version *list)
+{
+    while (list != NULL) {
+        struct version *v = list;
+        list = v->older;
+        version_free(v);
+    }
+}
+
+struct version *version_store_take_recycled(struct version_store *store)
+{
+    struct version *list = store->version_spare;
+    store->version_spare = NULL;
+    if (list == NULL)
+        return recycled_take_all();
+    struct version *last = list;
+    while (last->older != NULL)
+        last = last->older;
+    last->older = recycled_take_all();
+    return list;
+}
+
+/* ---- retire batching ------------------------------------------------------------
+ * Dead version roots and dropped sessions are retired to the epoch in
+ * batches of RETIRE_BATCH: one hand-off for many objects. The batch is the
+ * writer's (under the lock); a full one is handed to the edit, which retires
+ * it after unlocking. */
+#define RETIRE_BATCH 16u
+
+/* Under the writer lock: a dead version root goes to the retire batch. */
+static void version_retire_batched(struct version_store *store, struct version *v)
+{
+    atomic_fetch_sub_explicit(&store->live_versions, 1, memory_order_relaxed);
+    epoch_batch_add(&store->retiring, &v->retire, version_free_deferred);
+}
+
+/* Under the writer lock: a session no version contains joins the batch. */
+static void session_retire_batched(struct version_store *store, struct session *s)
+{
+    epoch_batch_add(&store->retiring, &s->retire, session_free_deferred);
+}
+
+/* Under the writer lock: moves a full batch to the edit, for finish. */
+static void retiring_hand_off_if_full(struct version_edit *e)
+{
+    struct version_store *store = e->store;
+    if (store->retiring.count >= RETIRE_BATCH) {
+        e->handoff = store->retiring;
+        store->retiring = (struct epoch_batch){NULL, NULL, 0};
+    }
+}
+
+/* A dead version's root may still be under a reader's hold attempt in
+ * version_acquire_current: free it after a grace period. */
+static void version_retire(struct version_store *store, struct version *v)
+{
+    atomic_fetch_sub_explicit(&store->live_versions, 1, memory_order_relaxed);
+    epoch_retire(&v->retire, version_free_deferred);
+}
+
+/* ---- the store ------------------------------------------------------------------ */
+
+bool version_store_init(struct version_store *store)
+{
+    struct version *empty = version_new();
+    if (empty == NULL)
+        return false;
+    atomic_init(&empty->refs, 1);
+    empty->sessions = vector_empty();
+    store->retained_newest = NULL;
+    store->version_spare = NULL;
+    atomic_init(&store->live_versions, 1);
+    atomic_init(&store->open_sessions, 0);
+    atomic_init(&store->height_hint, 0);
+    chunk_pool_init(&store->chunks);
+    store->retiring = (struct epoch_batch){NULL, NULL, 0};
+    atomic_init(&store->current, empty);
+    return true;
+}
+
+void version_store_destroy_unused(struct version_store *store)
+{
+    version_free(atomic_load_explicit(&store->current, memory_order_relaxed));
+    atomic_store_explicit(&store->current, NULL, memory_order_relaxed);
+}
+
+uint64_t version_store_current_number(struct version_store *store)
+{
+    /* Acquire: pairs with the release store in version_edit_publish. */
+    return atomic_load_explicit(&store->current, memory_order_acquire)->number;
+}
+
+void version_store_stats(struct version_store *store, uint64_t *open_sessions,
+                         uint64_t *live_versions)
+{
+    /* Relaxed: statistics, each word on its own. */
+    *open_sessions = atomic_load_explicit(&store->open_sessions, memory_order_relaxed);
+    *live_versions = atomic_load_explicit(&store->live_versions, memory_order_relaxed);
+}
+
+/* ---- readers -------------------------------------------------------------------- */
+
+struct version *version_acquire_current(struct version_store *store)
+{
+    for (;;) {
+        /* Acquire: pairs with the writer's release in version_edit_publish.
+         * The epoch section keeps the root's memory while we try to hold it. */
+        struct version *v = atomic_load_explicit(&store->current, memory_order_acquire);
+        if (version_try_hold(v)) {
+            trace_snapshot_taken(v->number, v->sessions.count);
+            return v;
+        }
+        /* Its last reference went: v was superseded; a newer one is current. */
+    }
+}
+
+/* ---- reclamation (writer) ------------------------------------------------------- */
+
+static void garbage_free(struct garbage *g)
+{
+    if (g->kind == GARBAGE_CHUNK)
+        vector_chunk_free(container_of(g, struct vector_chunk, garbage));
+    else
+        session_retire(container_of(g, struct session, garbage));
+}
+
+/* Adds what a list of garbage holds to a reclamation batch's figures. Only
+ * while reclaim_batch is traced: a session's size sums its strings. */
+static void garbage_measure(const struct garbage *list, uint64_t *objects, uint64_t *bytes)
+{
+    for (const struct garbage *g = list; g != NULL; g = g->next) {
+        ++*objects;
+        *bytes += g->kind == GARBAGE_CHUNK
+                      ? sizeof(struct vector_chunk)
+                      : session_record_bytes(container_of(g, struct session, garbage));
+    }
+}
+
+static void garbage_free_list(struct garbage *list)
+{
+    while (list != NULL) {
+        struct garbage *g = list;
+        list = g->next;
+        garbage_free(g);
+    }
+}
+
+/* The newest version at or older than `from` that is still referenced and
+ * contains an object born at `birth`, or NULL. */
+static struct version *newest_holder(struct version *from, uint64_t birth)
+{
+    for (struct version *r = from; r != NULL && r->number >= birth; r = r->older) {
+        /* Acquire: if it reads 0, every holder's reads of r's objects happened
+         * before (pairs with the release decrement in refcount_release). */
+        if (atomic_load_explicit(&r->refs, memory_order_acquire) != 0)
+            return r;
+    }
+    return NULL;
+}
+
+/* Hands each object of the list to the newest version that still contains
+ * it; returns the others, which nobody needs, for freeing. */
+static struct garbage *garbage_dispose(struct garbage *list, struct version *from)
+{
+    struct garbage *unused = NULL;
+    while (list != NULL) {
+        struct garbage *g = list;
+        list = g->next;
+        struct version *holder = newest_holder(from, g->birth);
+        struct garbage **to = holder != NULL ? &holder->waiting : &unused;
+        g->next = *to;
+        *to = g;
+    }
+    return unused;
+}
+
+/* True when some version in the list from `from` is still referenced. */
+static bool any_holder(struct version *from)
+{
+    return newest_holder(from, 0) != NULL;
+}
+
+struct version *version_store_reclaim(struct version_store *store)
+{
+    struct version *dead = NULL;
+    struct version **link = &store->retained_newest;
+    while (*link != NULL) {
+        struct version *r = *link;
+        /* Acquire: as in newest_holder. */
+        if (atomic_load_explicit(&r->refs, memory_order_acquire) != 0) {
+            link = &r->older;
+            continue;
+        }
+        *link = r->older; /* unlink; older versions stay in order */
+        /* Objects some older version still contains move to it; the rest
+         * stay with r, to be freed. */
+        if (any_holder(r->older))
+            r->waiting = garbage_dispose(r->waiting, r->older);
+        r->older = dead; /* r is off the retained list: reuse the link */
+        dead = r;
+    }
+    return dead;
+}
+
+void version_free_reclaimed(struct version_store *store, struct version *dead)
+{
+    bool traced = trace_reclaim_batch_enabled();
+    uint64_t objects = 0, bytes = 0;
+    while (dead != NULL) {
+        struct version *r = dead;
+        dead = r->older;
+        if (traced) {
+            garbage_measure(r->waiting, &objects, &bytes);
+            objects++;
+            bytes += sizeof(*r);
+        }
+        garbage_free_list(r->waiting);
+        version_retire(store, r);
+    }
+    trace_reclaim_batch(objects, bytes);
+}
+
+void version_store_take_cache(struct version_store *store, struct version_store_cache *out)
+{
+    out->dead = version_store_reclaim(store);
+    out->chunks = chunk_pool_take_all(&store->chunks);
+    out->retiring = store->retiring;
+    store->retiring = (struct epoch_batch){NULL, NULL, 0};
+}
+
+void version_store_free_cache(struct version_store *store, struct version_store_cache *cache)
+{
+    version_free_reclaimed(store, cache->dead);
+    chunk_pool_free_list(cache->chunks);
+    epoch_retire_batch(&cache->retiring);
+}
+
+/* ---- the edit (writer) ---------------------------------------------------------- */
+
+bool version_edit_prepare(struct version_store *store, struct version_edit *e, bool adding)
+{
+    e->store = store;
+    e->adding = adding;
+    e->base = NULL;
+    e->handoff = (struct epoch_batch){NULL, NULL, 0};
+    e->writer.birth = 0; /* set in begin, when the version's number is known */
+    e->writer.pool_size = 0;
+    e->writer.dropped = NULL;
+    e->unused = NULL;
+    e->next = NULL; /* taken in begin, under the lock: usually a recycled one */
+    /* Estimates (checked in reserve): a tree one level taller than now, minus
+     * the pooled chunks the writer lock's holder will have. Relaxed: hints. */
+    unsigned height = atomic_load_explicit(&store->height_hint, memory_order_relaxed);
+    unsigned pooled = chunk_pool_hint(&store->chunks);
+    unsigned need = vector_chunks_needed(height + 1u, adding);
+    if (!vector_writer_fill(&e->writer, need > pooled ? need - pooled : 0)) {
+        version_edit_finish(e);
+        return false;
+    }
+    return true;
+}
+
+bool version_edit_begin(struct version_edit *e)
+{
+    struct version *n = e->next = version_take_root(e->store);
+    if (n == NULL)
+        return false;
+    /* Relaxed: only the writer lock's holder stores current. */
+    struct version *base = atomic_load_explicit(&e->store->current, memory_order_relaxed);
+    e->base = base;
+    atomic_init(&n->refs, 1);
+    n->number = base->number + 1;
+    n->sessions = base->sessions;
+    e->writer.birth = n->number;
+    return true;
+}
+
+/* Moves chunks from donor's pool into w's until w has need. */
+static void writer_pool_take_from(struct vector_writer *w, struct vector_writer *donor,
+                                  unsigned need)
+{
+    while (w->pool_size < need && donor->pool_size > 0)
+        w->pool[w->pool_size++] = donor->pool[--donor->pool_size];
+}
+
+bool version_edit_reserve(struct version_edit *e, struct version_edit *donor, bool adding)
+{
+    struct vector_writer *w = &e->writer;
+    unsigned need = vector_chunks_needed(e->next->sessions.height, adding);
+    if (donor != e)
+        writer_pool_take_from(w, &donor->writer, need);
+    struct vector_chunk *c;
+    while (w->pool_size < need && (c = chunk_pool_take(&e->store->chunks)) != NULL)
+        w->pool[w->pool_size++] = c;
+    return vector_writer_fill(w, need); /* the estimates were short: allocate, rarely */
+}
+
+void version_edit_append(struct version_edit *e, struct session *s)
+{
+    struct vector *v = &e->next->sessions;
+    s->garbage.birth = e->next->number;
+    s->garbage.kind = GARBAGE_SESSION;
+    s->position = (uint32_t)v->count;
+    vector_append(v, &e->writer, s);
+}
+
+void version_edit_remove(struct version_edit *e, struct session *s)
+{
+    struct session *moved = vector_remove(&e->next->sessions, &e->writer, s->position);
+    if (moved != NULL)
+        moved->position = s->position;
+    s->garbage.next = e->writer.dropped;
+    e->writer.dropped = &s->garbage;
+}
+
+/* Under the writer lock, after publishing: unused chunks go back to the
+ * chunk pool, dropped sessions join the retire batch; a full batch is handed
+ * to finish. Only what has no room stays on e->unused, for finish to free. */
+static void edit_recycle_dropped(struct version_edit *e)
+{
+    struct version_store *store = e->store;
+    struct vector_writer *w = &e->writer;
+    while (w->pool_size > 0 && chunk_pool_keep(&store->chunks, w->pool[w->pool_size - 1]))
+        w->pool_size--;
+    struct garbage **link = &e->unused;
+    while (*link != NULL) {
+        struct garbage *g = *link;
+        *link = g->next;
+        if (g->kind == GARBAGE_SESSION) {
+            session_retire_batched(store, container_of(g, struct session, garbage));
+            continue;
+        }
+        if (chunk_pool_keep(&store->chunks, container_of(g, struct vector_chunk, garbage)))
+            continue;
+        g->next = *link; /* no room: back on the list, freed in finish */
+        *link = g;
+        link = &g->next;
+    }
+    chunk_pool_publish_hint(&store->chunks);
+    retiring_hand_off_if_full(e);
+}
+
+void version_edit_publish(struct version_edit *e)
+{
+    struct version_store *store = e->store;
+    struct version *base = e->base, *next = e->next;
+
+    /* The instant of the change. Release: the new tree is complete before any
+     * reader can load the pointer (pairs with the acquire load in
+     * version_acquire_current). */
+    atomic_store_explicit(&store->current, next, memory_order_release);
+    trace_version_published(next->number, next->sessions.count);
+    e->next = NULL; /* published: no longer the edit's to free */
+    /* Relaxed: statistics and hints. */
+    atomic_fetch_add_explicit(&store->live_versions, 1, memory_order_relaxed);
+    atomic_store_explicit(&store->open_sessions, next->sessions.count, memory_order_relaxed);
+    atomic_store_explicit(&store->height_hint, next->sessions.height, memory_order_relaxed);
+
+    /* Drop the store's reference to the old version. Acq_rel: if this was the
+     * last one, the holders' reads (their release decrements) happen before
+     * the frees in finish. */
+    if (atomic_fetch_sub_explicit(&base->refs, 1, memory_order_acq_rel) == 1) {
+        version_retire_batched(store, base);
+    } else {
+        base->older = store->retained_newest;
+        store->retained_newest = base;
+    }
+    e->unused = garbage_dispose(e->writer.dropped, store->retained_newest);
+    e->writer.dropped = NULL;
+    edit_recycle_dropped(e);
+}
+
+void version_edit_finish(struct version_edit *e)
+{
+    struct vector_writer *w = &e->writer;
+    while (w->pool_size > 0)
+        vector_chunk_free(w->pool[--w->pool_size]);
+    if (e->next != NULL)
+        version_recycle(e->next); /* begun, never published: nobody saw it */
+    if (e->unused != NULL && trace_reclaim_batch_enabled()) {
+        uint64_t objects = 0, bytes = 0;
+        garbage_measure(e->unused, &objects, &bytes);
+        trace_reclaim_batch(objects, bytes); /* what no version needed after the write */
+    }
+    garbage_free_list(e->unused);
+    epoch_retire_batch(&e->handoff);
+}
