@@ -41,6 +41,7 @@ struct bench_spec {
     uint64_t n;                   /* sessions in the table */
     uint32_t page;                /* entries per FwpmSessionEnum0 call */
     int readers, writers;         /* mixed */
+    unsigned procs;               /* boundary: helper processes holding the sessions */
     int variant;                  /* family-specific: changed table, allocating copy */
     int threads;                  /* > 0: ->Threads(threads)->UseRealTime() */
     int manual_time;              /* ->UseManualTime(): the body times itself */

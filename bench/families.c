@@ -16,8 +16,14 @@
  *   mixed               readers enumerating while writers churn at N = 100k
  *   startup_shutdown    T threads (1 .. 64) each open K sessions, then close
  *                       them all: calls per second and the worst single call
+ *   boundary            the host engine (a private fwpmd, bench/host.h) against
+ *                       the in-process engine in the same process: open+close
+ *                       (1 and many threads), create+destroy at N = 100 and
+ *                       large N, full enumeration of N sessions (host: held by
+ *                       ten other processes); selected as impl "host"
  */
 #include "bench.h"
+#include "host.h"
 
 #include "peers/impl.h"
 
@@ -36,6 +42,11 @@
 #define ALL_PAGE 1000u       /* page size of enumerate_all and mixed readers */
 #define MEMORY_SNAPSHOTS 8u  /* live snapshots measured by memory */
 #define STARTUP_SESSIONS 64u /* sessions each startup_shutdown thread opens */
+#define BOUNDARY_PAGE 8192u  /* entries per call in boundary enumerations (one host reply) */
+#define BOUNDARY_PROCS 10u   /* helper processes holding the host engine's sessions */
+/* The host engine's large N: one connection (one daemon descriptor) per
+ * session, and the daemon's hard RLIMIT_NOFILE here is 20,000. */
+#define BOUNDARY_HOST_N 18000u
 
 /* ---- configuration (--fwpm_* flags) ------------------------------------- */
 
@@ -165,20 +176,26 @@ static DWORD pop_change(void)
     return open_one(im, &pop.h[k]);
 }
 
-/* Pages through a whole enumeration handle; returns entries seen or -1. */
-static int64_t drain(bench_state *st, const struct fwpm_impl *im, HANDLE enumHandle)
+/* Pages through a whole enumeration handle, `page` entries a call; returns
+ * entries seen or -1. */
+static int64_t drain_pages(bench_state *st, const struct fwpm_impl *im, HANDLE enumHandle,
+                           UINT32 page)
 {
     int64_t seen = 0;
     UINT32 k;
     do {
         FWPM_SESSION0 **entries;
-        if (!ok(st, im->session_enum(pop.h[0], enumHandle, ALL_PAGE, &entries, &k),
-                "FwpmSessionEnum0"))
+        if (!ok(st, im->session_enum(pop.h[0], enumHandle, page, &entries, &k), "FwpmSessionEnum0"))
             return -1;
         im->free_memory((void **)&entries);
         seen += k;
-    } while (k == ALL_PAGE);
+    } while (k == page);
     return seen;
+}
+
+static int64_t drain(bench_state *st, const struct fwpm_impl *im, HANDLE enumHandle)
+{
+    return drain_pages(st, im, enumHandle, ALL_PAGE);
 }
 
 /* ---- families ---------------------------------------------------------- */
@@ -488,6 +505,64 @@ static void run_mixed(bench_state *st, const struct bench_spec *sp)
     }
 }
 
+/* ---- boundary: the host engine against the in-process engine ------------ */
+#ifdef FWPM_BENCH_HAVE_FWPM
+
+/* Makes the table of sp->impl hold sp->n sessions, h[0] ours: in-process all
+ * ours; host engine n - 1 of them held by sp->procs other processes. */
+static bool boundary_population(bench_state *st, const struct bench_spec *sp)
+{
+    if (sp->impl != &fwpm_impl_host)
+        return pop_set(st, sp->impl, sp->n);
+    if (!pop_set(st, sp->impl, 0)) /* host_bench_hold counts the daemon's sessions */
+        return false;
+    if (!host_bench_hold(sp->n - 1, sp->procs)) {
+        bench_error(st, "the helper processes could not open their sessions");
+        return false;
+    }
+    return pop_set(st, sp->impl, 1);
+}
+
+static void run_boundary_create_enum(bench_state *st, const struct bench_spec *sp)
+{
+    if (!boundary_population(st, sp))
+        return;
+    const struct fwpm_impl *im = sp->impl;
+    int64_t handles = 0;
+    while (bench_keep_running(st)) {
+        HANDLE e;
+        if (ok(st, im->create_enum_handle(pop.h[0], NULL, &e), "CreateEnumHandle") &&
+            ok(st, im->destroy_enum_handle(pop.h[0], e), "DestroyEnumHandle"))
+            handles++;
+    }
+    bench_set_items(st, handles);
+}
+
+/* Create + page through (BOUNDARY_PAGE a call) + destroy; items: entries. */
+static void run_boundary_enumerate(bench_state *st, const struct bench_spec *sp)
+{
+    if (!boundary_population(st, sp))
+        return;
+    const struct fwpm_impl *im = sp->impl;
+    int64_t entries = 0;
+    while (bench_keep_running(st)) {
+        HANDLE e;
+        if (!ok(st, im->create_enum_handle(pop.h[0], NULL, &e), "CreateEnumHandle"))
+            continue;
+        int64_t seen = drain_pages(st, im, e, BOUNDARY_PAGE);
+        if (ok(st, im->destroy_enum_handle(pop.h[0], e), "DestroyEnumHandle") && seen >= 0) {
+            if ((uint64_t)seen != sp->n) {
+                bench_error(st, "an enumeration missed sessions");
+                return;
+            }
+            entries += seen;
+        }
+    }
+    bench_set_items(st, entries);
+}
+
+#endif /* FWPM_BENCH_HAVE_FWPM */
+
 /* ---- registration ------------------------------------------------------- */
 
 static struct bench_spec *specs;
@@ -603,6 +678,45 @@ static void add_impl(const struct fwpm_impl *im, long cores)
     }
 }
 
+#ifdef FWPM_BENCH_HAVE_FWPM
+/* Both engines' rows, host first (its population is other processes'). */
+static void add_boundary(void)
+{
+    if (!host_bench_start()) {
+        fprintf(stderr, "fwpm-bench: no fwpmd; boundary rows skipped\n");
+        return;
+    }
+    const struct fwpm_impl *const engines[] = {&fwpm_impl_host, &fwpm_impl_fwpm};
+    static const int threads[] = {1, 4, 32};
+    for (size_t e = 0; e < 2; e++) {
+        const struct fwpm_impl *im = engines[e];
+        uint64_t big = im == &fwpm_impl_host ? BOUNDARY_HOST_N : ENUM_N;
+        for (size_t i = 0; i < sizeof(threads) / sizeof(threads[0]); i++) {
+            struct bench_spec *sp = add(run_open_close, im, "boundary/%s/open_close", im->name);
+            sp->threads = threads[i];
+            sp->unit = BENCH_UNIT_US;
+        }
+        const uint64_t ns[] = {100, big};
+        for (size_t i = 0; i < 2; i++) {
+            struct bench_spec *sp =
+                add(run_boundary_create_enum, im, "boundary/%s/create_enum/n:%llu", im->name,
+                    (unsigned long long)ns[i]);
+            sp->n = ns[i];
+            sp->procs = BOUNDARY_PROCS;
+            sp->threads = 1; /* real time: the daemon's work is not this process's CPU */
+            sp->unit = im == &fwpm_impl_host ? BENCH_UNIT_US : BENCH_UNIT_NS;
+        }
+        struct bench_spec *sp = add(run_boundary_enumerate, im, "boundary/%s/enumerate/n:%llu",
+                                    im->name, (unsigned long long)big);
+        sp->n = big;
+        sp->procs = BOUNDARY_PROCS;
+        sp->threads = 1;
+        sp->unit = BENCH_UNIT_US;
+    }
+}
+
+#endif
+
 static bool impl_selected(const char *name)
 {
     if (!cfg.impls)
@@ -661,6 +775,10 @@ static void build_specs(void)
     for (size_t i = 0; i < FWPM_ALL_IMPLS_COUNT; i++)
         if (impl_selected(fwpm_all_impls[i]->name))
             add_impl(fwpm_all_impls[i], cores);
+#ifdef FWPM_BENCH_HAVE_FWPM
+    if (cfg.impls && impl_selected("host")) /* never by default: it starts a daemon */
+        add_boundary();
+#endif
 }
 
 static void describe_machine(void)
@@ -700,6 +818,10 @@ static void describe_machine(void)
 
 int bench_configure(int *argc, char **argv)
 {
+#ifdef FWPM_BENCH_HAVE_FWPM
+    if (*argc > 1 && strncmp(argv[1], HOST_HOLDER_FLAG, strlen(HOST_HOLDER_FLAG)) == 0)
+        exit(host_bench_holder_main(argv[1] + strlen(HOST_HOLDER_FLAG)));
+#endif
     int out = 1;
     for (int i = 1; i < *argc; i++) {
         const char *a = argv[i];
@@ -717,7 +839,8 @@ int bench_configure(int *argc, char **argv)
             fprintf(stderr,
                     "fwpm-bench: unknown %s\n"
                     "own flags: --fwpm_quick  --fwpm_mixed_seconds=S  --fwpm_impls=a,b,...\n"
-                    "(impls: fwpm mutex rwlock urcu snapcache, and memcpy for the baselines)\n",
+                    "(impls: fwpm mutex rwlock urcu snapcache, memcpy for the baselines,\n"
+                    " host for the boundary rows: a private fwpmd against the in-process engine)\n",
                     a);
             return -1;
         } else {
@@ -741,6 +864,9 @@ size_t bench_specs(const struct bench_spec **out)
 void bench_shutdown(void)
 {
     pop_clear();
+#ifdef FWPM_BENCH_HAVE_FWPM
+    host_bench_stop();
+#endif
     free(pop.h);
     free(specs);
 }

@@ -420,6 +420,58 @@ def plots(results, outdir):
     return made
 
 
+def cpu_rate(b):
+    """Entries per second of the process's own CPU time (the host engine's
+    wall time also waits for the daemon and, on a loaded machine, the run queue)."""
+    m, cpu = re.search(r"n:(\d+)", b["name"]), b.get("cpu_time")
+    if not m or not cpu:
+        return None
+    return int(m.group(1)) / (cpu * TO_NS[b.get("time_unit", "ns")] * 1e-9)
+
+
+def nlabel(args):
+    m = re.search(r"n:\d+", args)
+    return m.group(0) if m else args
+
+
+def boundary_table(results):
+    """The host engine (fwpmd) against the in-process engine of the same run
+    (`--fwpm_impls=host`): each pair of rows that differ only in the impl, or
+    in N for the largest table each engine reaches; ratios host / in-process."""
+    def get(impl, prefix):
+        keys = sorted((k for k in results if k[0] == "boundary" and k[1] == impl
+                       and k[2].startswith(prefix)), key=lambda k: n_of(k[2]) or 0)
+        return [(k[2], results[k]) for k in keys if not results[k].get("error_occurred")]
+    rows = []
+    for t in (1, 4, 32):
+        rows.append((f"open+close, {t} client thread{'s' if t > 1 else ''} (each its own session)",
+                     get("fwpm", f"open_close/threads:{t}"), get("host", f"open_close/threads:{t}"),
+                     "rate", lambda b: b.get("items_per_second")))
+    fc, hc = get("fwpm", "create_enum/"), get("host", "create_enum/")
+    for i, what in enumerate(("create+destroy enum handle, small N", "create+destroy enum handle, large N")):
+        rows.append((what, fc[i:i + 1], hc[i:i + 1], "time", lambda b: b["ns"]))
+    rows.append(("full enumeration, entries/s (host: sessions of ten other processes)",
+                 get("fwpm", "enumerate/"), get("host", "enumerate/"), "rate",
+                 lambda b: b.get("items_per_second")))
+    rows.append(("full enumeration, entries per CPU second of the enumerating process",
+                 get("fwpm", "enumerate/"), get("host", "enumerate/"), "rate", cpu_rate))
+    if not any(f or h for _, f, h, _, _ in rows):
+        return ""
+    out = ["## Crossing the process boundary (host engine against in-process, one run)", "",
+           "| | in-process | host engine | host ÷ in-process |", "|---|---|---|---|"]
+    for what, f, h, kind, val in rows:
+        fv = val(f[0][1]) if f else None
+        hv = val(h[0][1]) if h else None
+        fn = f" ({nlabel(f[0][0])})" if f and "n:" in f[0][0] else ""
+        hn = f" ({nlabel(h[0][0])})" if h and "n:" in h[0][0] else ""
+        r = f"{hv / fv:.3g}×" if fv and hv else "–"
+        out.append(f"| {what} | {fmt(fv, kind) if fv else '–'}{fn} | {fmt(hv, kind) if hv else '–'}{hn} | {r} |")
+    if len(hc) >= 2:
+        out += ["", f"Host handle creation, {nlabel(hc[-1][0])} against {nlabel(hc[0][0])}: "
+                f"{hc[-1][1]['ns'] / hc[0][1]['ns']:.2f}× (must stay within 2×: O(1))."]
+    return "\n".join(out + [""])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("json", nargs="+")
@@ -449,6 +501,7 @@ def main():
         page_table(results),
         "",
         cached_vector(results),
+        boundary_table(results),
     ]
     if made:
         md += ["## Plots", ""] + [f"![{m}]({m})" for m in made] + [""]

@@ -64,3 +64,10 @@ void host_mode_force_host(const char *path)
     atomic_store_explicit(&host_mode_value, HOST_MODE_HOST, memory_order_relaxed);
     pthread_once(&resolve_once, resolve_from_environment);
 }
+
+void host_mode_set_socket_path(const char *path)
+{
+    host_mode_resolve(); /* first, so that the environment cannot overwrite path later */
+    if (!socket_path_valid)
+        set_path(path);
+}

@@ -59,4 +59,10 @@ void host_mode_force_local(void);
  * --engine). Before any other fwpm call. */
 void host_mode_force_host(const char *path);
 
+/* Sets the daemon's socket path without choosing the host engine: for
+ * callers of host_client.c's functions in an in-process-mode process
+ * (fwpm-bench runs both engines side by side). Before any host call, from
+ * one thread; FWPM_ENGINE, when it names a path, still wins. */
+void host_mode_set_socket_path(const char *path);
+
 #endif /* FWPM_CORE_HOST_MODE_H */

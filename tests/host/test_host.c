@@ -8,6 +8,7 @@
  * Usage: test_host FWPMD [CASE]
  */
 #include "host_client.h"
+#include "page_arena.h"
 
 #include <fwpm_linux.h>
 
@@ -524,6 +525,45 @@ static void case_thousand_clients(void)
     stop_daemon(d);
 }
 
+/* Host-mode arrays come from the page arena, so FwpmFreeMemory0 frees them
+ * by the same range check as the in-process engine's; a pointer the API did
+ * not return (a malloc block) is ignored and stays the caller's. */
+static void host_arrays_child(void *arg)
+{
+    (void)arg;
+    HANDLE h = open_named(L"arrays");
+    HANDLE e;
+    CHECK(FwpmSessionCreateEnumHandle0(h, NULL, &e) == ERROR_SUCCESS, "create enum");
+    FWPM_SESSION0 **entries = NULL;
+    UINT32 n = 0;
+    CHECK(FwpmSessionEnum0(h, e, INFINITE, &entries, &n) == ERROR_SUCCESS && n >= 1, "enum");
+    CHECK(page_arena_contains(entries), "a host-mode array outside the page arena");
+    FWPM_MEMORY_STATS0 before, after;
+    CHECK(fwpm_memory_stats(&before) == ERROR_SUCCESS, "stats");
+    FwpmFreeMemory0((void **)&entries);
+    CHECK(entries == NULL, "FwpmFreeMemory0 left the pointer");
+    CHECK(fwpm_memory_stats(&after) == ERROR_SUCCESS, "stats");
+    CHECK(after.liveBytes < before.liveBytes, "the host-mode array was not freed");
+    size_t size = 4096;
+    unsigned char *m = malloc(size);
+    CHECK(m != NULL, "malloc");
+    memset(m, 0xA5, size);
+    void *p = m;
+    FwpmFreeMemory0(&p);
+    for (size_t i = 0; i < size; i++)
+        CHECK(m[i] == 0xA5, "a foreign block was written");
+    free(m); /* still the caller's: ASan reports a double free otherwise */
+    FwpmSessionDestroyEnumHandle0(h, e);
+    FwpmEngineClose0(h);
+}
+
+static void case_host_arrays(void)
+{
+    pid_t d = start_daemon(NULL);
+    CHECK(in_child(host_arrays_child, NULL) == 0, "host arrays");
+    stop_daemon(d);
+}
+
 static const struct {
     const char *name;
     void (*run)(void);
@@ -535,6 +575,7 @@ static const struct {
     {"socket_activation", case_socket_activation},
     {"bad_input", case_bad_input},
     {"thousand_clients", case_thousand_clients},
+    {"host_arrays", case_host_arrays},
 };
 
 int main(int argc, char **argv)
