@@ -293,6 +293,7 @@ static struct reclaimer {
     _Atomic unsigned wake_word;      /* futex word: bumped by every wake */
     _Atomic bool sleeping;           /* it waits for wake_word with no timeout */
     _Atomic bool resting;            /* it waits with nothing held anywhere */
+    bool forbidden;                  /* ThreadSanitizer fork child: no thread may start (below) */
     _Atomic bool started;            /* a reclaimer thread exists in this process */
     _Atomic bool stop;               /* the library is being unloaded */
     _Atomic unsigned long in_round;  /* entries a round has taken and not yet run */
@@ -765,6 +766,8 @@ static void *reclaimer_main(void *arg)
 
 static void reclaimer_start(void)
 {
+    if (reclaimer.forbidden)
+        return; /* garbage waits for its threads' own calls and fwpm_reclaim */
     bool no = false;
     if (!atomic_compare_exchange_strong_explicit(&reclaimer.started, &no, true,
                                                  memory_order_relaxed, memory_order_relaxed))
@@ -830,4 +833,11 @@ void epoch_reset_after_fork(void)
     atomic_store_explicit(&reclaimer.sleeping, false, memory_order_relaxed);
     atomic_store_explicit(&reclaimer.resting, false, memory_order_relaxed);
     atomic_store_explicit(&reclaimer.in_round, 0, memory_order_relaxed);
+#ifdef FWPM_TSAN
+    /* ThreadSanitizer's runtime cannot start a thread after a multithreaded
+     * fork (its internal allocator's lock may be held by a parent thread: a
+     * child hung in __tsan::ProcCreate). In a TSan build only, the child runs
+     * without the reclaimer; every other build starts one lazily. */
+    reclaimer.forbidden = true;
+#endif
 }
