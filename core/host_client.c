@@ -354,16 +354,25 @@ struct reply_list {
     size_t n, capacity;
 };
 
+/* Doubles both arrays: new blocks from the library's allocator (never the
+ * host's malloc), the entries copied, the old blocks freed with their sizes. */
 static bool reply_list_grow(struct reply_list *l)
 {
     size_t capacity = l->capacity == 0 ? 4 : l->capacity * 2;
-    sd_bus_message **r = realloc(l->replies, capacity * sizeof(*r));
-    if (r == NULL)
-        return false;
+    sd_bus_message **r = memory_alloc(capacity * sizeof(*r), MEMORY_DATA);
+    struct host_wire_view *v = memory_alloc(capacity * sizeof(*v), MEMORY_DATA);
+    if (r == NULL || v == NULL) {
+        memory_free(r, capacity * sizeof(*r), MEMORY_DATA);
+        memory_free(v, capacity * sizeof(*v), MEMORY_DATA);
+        return false; /* the list is unchanged */
+    }
+    if (l->n > 0) {
+        memcpy(r, l->replies, l->n * sizeof(*r));
+        memcpy(v, l->views, l->n * sizeof(*v));
+    }
+    memory_free(l->replies, l->capacity * sizeof(*r), MEMORY_DATA);
+    memory_free(l->views, l->capacity * sizeof(*v), MEMORY_DATA);
     l->replies = r;
-    struct host_wire_view *v = realloc(l->views, capacity * sizeof(*v));
-    if (v == NULL)
-        return false;
     l->views = v;
     l->capacity = capacity;
     return true;
@@ -373,8 +382,8 @@ static void reply_list_free(struct reply_list *l)
 {
     for (size_t i = 0; i < l->n; i++)
         sd->message_unref(l->replies[i]);
-    free(l->replies);
-    free(l->views);
+    memory_free(l->replies, l->capacity * sizeof(*l->replies), MEMORY_DATA);
+    memory_free(l->views, l->capacity * sizeof(*l->views), MEMORY_DATA);
 }
 
 /* Fetches one chunk of at most `ask` entries into the list. */
