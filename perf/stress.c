@@ -564,6 +564,17 @@ static void *writer_main(void *arg)
 
 /* ---- readers ------------------------------------------------------------------------ */
 
+/* One timed FwpmSessionEnum0, counted as a page whatever it returns. */
+static DWORD timed_page(struct worker *w, HANDLE engine, HANDLE en, UINT32 requested,
+                        FWPM_SESSION0 ***entries, UINT32 *returned)
+{
+    uint64_t t = now_ns();
+    DWORD status = FwpmSessionEnum0(engine, en, requested, entries, returned);
+    timed(w, CALL_ENUM_PAGE, t);
+    counter_add(&w->c.pages, 1);
+    return status;
+}
+
 /* Takes one page of `requested` from the handle, times it, checks it and keeps
  * the array for a later free. false when the walk must stop (failure). */
 static bool take_page(struct worker *w, HANDLE engine, HANDLE en, UINT32 requested,
@@ -571,10 +582,7 @@ static bool take_page(struct worker *w, HANDLE engine, HANDLE en, UINT32 request
 {
     FWPM_SESSION0 **entries = NULL;
     UINT32 returned = 0;
-    uint64_t t = now_ns();
-    DWORD status = FwpmSessionEnum0(engine, en, requested, &entries, &returned);
-    timed(w, CALL_ENUM_PAGE, t);
-    counter_add(&w->c.pages, 1);
+    DWORD status = timed_page(w, engine, en, requested, &entries, &returned);
     if (status != ERROR_SUCCESS) {
         api_failed(w, label, "FwpmSessionEnum0", status);
         return false;
@@ -792,10 +800,7 @@ static long mixed_page(struct worker *w, HANDLE engine, HANDLE en, UINT32 reques
 {
     FWPM_SESSION0 **entries = NULL;
     UINT32 returned = 0;
-    uint64_t t = now_ns();
-    DWORD status = FwpmSessionEnum0(engine, en, requested, &entries, &returned);
-    timed(w, CALL_ENUM_PAGE, t);
-    counter_add(&w->c.pages, 1);
+    DWORD status = timed_page(w, engine, en, requested, &entries, &returned);
     if (status != ERROR_SUCCESS) {
         if (status != tolerated)
             api_failed(w, "mixed page", "FwpmSessionEnum0", status);
@@ -803,7 +808,7 @@ static long mixed_page(struct worker *w, HANDLE engine, HANDLE en, UINT32 reques
     }
     counter_add(&w->c.entries, returned);
     if (entries != NULL) {
-        t = now_ns();
+        uint64_t t = now_ns();
         FwpmFreeMemory0((void **)&entries);
         timed(w, CALL_FREE, t);
     }
