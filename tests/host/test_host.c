@@ -89,15 +89,21 @@ static void stop_daemon(pid_t pid)
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "fwpmd exit status %d", status);
 }
 
+/* In a fresh child, before its first fwpm call: host mode on sock. */
+static void use_host_engine(void)
+{
+    char engine[160];
+    snprintf(engine, sizeof(engine), "unix:%s", sock);
+    setenv("FWPM_ENGINE", engine, 1);
+}
+
 /* Runs fn in a child in host mode on sock; returns its exit status. */
 static int in_child(void (*fn)(void *), void *arg)
 {
     pid_t pid = fork();
     CHECK(pid >= 0, "fork");
     if (pid == 0) {
-        char engine[160];
-        snprintf(engine, sizeof(engine), "unix:%s", sock);
-        setenv("FWPM_ENGINE", engine, 1);
+        use_host_engine();
         fn(arg);
         exit(0);
     }
@@ -168,9 +174,7 @@ static pid_t holder(int sessions, int ready_fd)
     pid_t pid = fork();
     CHECK(pid >= 0, "fork");
     if (pid == 0) {
-        char engine[160];
-        snprintf(engine, sizeof(engine), "unix:%s", sock);
-        setenv("FWPM_ENGINE", engine, 1);
+        use_host_engine();
         for (int i = 0; i < sessions; i++)
             open_named(L"held");
         char c = 'r';
@@ -308,9 +312,7 @@ static void case_killed_mid_session(void)
     CHECK(pipe(k.ready) == 0 && pipe(k.killed) == 0, "pipes");
     pid_t killer = fork();
     if (killer == 0) { /* the client side, in its own process */
-        char engine[160];
-        snprintf(engine, sizeof(engine), "unix:%s", sock);
-        setenv("FWPM_ENGINE", engine, 1);
+        use_host_engine();
         killed_child(&k);
         _exit(0);
     }
@@ -483,9 +485,7 @@ static void case_thousand_clients(void)
     CHECK(pipe(ready) == 0, "pipe");
     pid_t many = fork();
     if (many == 0) {
-        char engine[160];
-        snprintf(engine, sizeof(engine), "unix:%s", sock);
-        setenv("FWPM_ENGINE", engine, 1);
+        use_host_engine();
         many_child(&ready[1]);
         _exit(0);
     }
