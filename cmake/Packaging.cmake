@@ -45,6 +45,10 @@ set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON) # libfwpm0's shlibs file and ldconf
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(fwpm_deb_version "${PROJECT_VERSION}-${CPACK_DEBIAN_PACKAGE_RELEASE}")
+# The paragraph every package's long description opens with.
+set(fwpm_deb_about "fwpm brings the Windows Filtering Platform session-management API
+(FwpmEngineOpen0, FwpmSessionEnum0, ...) to Linux, with lock-free
+enumeration and atomic snapshots.")
 
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME libfwpm0)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION libs)
@@ -53,9 +57,7 @@ set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION libs)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS "libjemalloc2")
 set(CPACK_COMPONENT_RUNTIME_DESCRIPTION
   "WFP session management for Linux: shared library
-fwpm brings the Windows Filtering Platform session-management API
-(FwpmEngineOpen0, FwpmSessionEnum0, ...) to Linux, with lock-free
-enumeration and atomic snapshots.
+${fwpm_deb_about}
 
 This package holds the shared library.")
 
@@ -66,9 +68,7 @@ set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libfwpm0 (= ${fwpm_deb_version}), libjemalloc-dev")
 set(CPACK_COMPONENT_DEV_DESCRIPTION
   "WFP session management for Linux: development files
-fwpm brings the Windows Filtering Platform session-management API
-(FwpmEngineOpen0, FwpmSessionEnum0, ...) to Linux, with lock-free
-enumeration and atomic snapshots.
+${fwpm_deb_about}
 
 This package holds the headers (<fwpmu.h>), the static library, the
 pkg-config and CMake files, the manual pages and the contract.")
@@ -78,9 +78,7 @@ set(CPACK_DEBIAN_TOOLS_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS "libfwpm0 (= ${fwpm_deb_version})")
 set(CPACK_COMPONENT_TOOLS_DESCRIPTION
   "WFP session management for Linux: tools
-fwpm brings the Windows Filtering Platform session-management API
-(FwpmEngineOpen0, FwpmSessionEnum0, ...) to Linux, with lock-free
-enumeration and atomic snapshots.
+${fwpm_deb_about}
 
 This package holds fwpm-stress, a multithreaded workload that checks the
 library's guarantees online.")
