@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * host_client.c - one sd-bus peer connection per session to fwpmd.
+ * host_client.c - a process's sessions on fwpmd, over a pool of sd-bus peer
+ * connections (host_client.h).
  */
 #include "host_client.h"
 
@@ -26,18 +27,60 @@
 #include <unistd.h>
 #include <wchar.h>
 
-/* One session's connection. refs: the handle's own reference plus one per
- * call in flight; the last release frees it after a grace period (lookups
- * run in epoch sections). lock serializes the connection (sd-bus objects
- * are single-threaded) and guards bus and closed. */
+/* One connection to the daemon, shared by up to all the sessions the pool
+ * puts on it. lock serializes the bus (sd-bus objects are single-threaded)
+ * and guards bus and every session's closed flag. sessions (under the
+ * pool's lock) counts the open sessions on it: the pool closes the bus when
+ * it reaches 0. refs: one per host_session naming it; the last frees it. */
+struct host_conn {
+    _Atomic uint64_t refs;
+    pthread_mutex_t lock;
+    sd_bus *bus;
+    uint32_t sessions;
+};
+
+/* One session: its connection and the id the daemon issued for it there.
+ * refs: the handle's own reference plus one per call in flight; the last
+ * release frees it after a grace period (lookups run in epoch sections). */
 struct host_session {
     _Atomic uint64_t refs;
     pid_t owner; /* the process that opened it */
-    pthread_mutex_t lock;
-    sd_bus *bus;
-    bool closed;
+    struct host_conn *conn;
+    uint64_t id;
+    bool closed;             /* under conn->lock */
+    struct host_enum *enums; /* its enumeration handles, under conn->lock */
     epoch_entry retire;
 };
+
+/* One enumeration handle: a slot of the handle table (HANDLE_KIND_ENUM)
+ * naming the session that made it and the daemon's id for it on that
+ * session's connection. So a handle used with another session of the
+ * process is told apart (FWP_E_WRONG_SESSION) from a bad one, whichever
+ * connections the two sessions are on. session, id and handle are fixed
+ * once published; prev/next (the session's list) under its conn->lock.
+ * Freed after handles_remove and a grace period. */
+struct host_enum {
+    struct host_session *session;
+    uint64_t id;
+    HANDLE handle;
+    struct host_enum *prev, *next;
+    epoch_entry retire;
+};
+
+/* The process's connections (docs/contract.md, "Host engine"). A new
+ * session takes a connection of its own while the pool holds fewer than
+ * HOST_CLIENT_POOL_MAX, so a process with up to that many sessions has one
+ * connection per session (its threads share no lock to reach the daemon);
+ * beyond, the least-loaded connection. A connection closes when its last
+ * session does. lock guards conns and n, and every connection's sessions;
+ * it is held only to choose, never across a call to the daemon. A fork
+ * child starts with an empty pool (the parent's connections are never used
+ * there). */
+static struct {
+    pthread_mutex_t lock;
+    struct host_conn *conns[HOST_CLIENT_POOL_MAX];
+    uint32_t n;
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* sd-bus, loaded by the first connect; every session implies it loaded. */
 static const struct host_sdbus *sd;
@@ -50,6 +93,10 @@ static _Atomic pid_t current_pid;
 static void pid_after_fork(void)
 {
     atomic_store_explicit(&current_pid, getpid(), memory_order_relaxed);
+    /* The only thread of the child: the parent's connections are forgotten
+     * (their objects stay unreachable in the child's copy). */
+    pthread_mutex_init(&pool.lock, NULL);
+    pool.n = 0;
 }
 
 static void pid_init(void)
@@ -139,10 +186,74 @@ static DWORD connect_bus(sd_bus **out)
     return ERROR_SUCCESS;
 }
 
+static void host_conn_release(struct host_conn *conn)
+{
+    if (!refcount_release(&conn->refs))
+        return;
+    pthread_mutex_destroy(&conn->lock);
+    memory_free(conn, sizeof(*conn), MEMORY_DATA);
+}
+
+/* A connection for one more session, with a reference and the session
+ * counted on it; NULL with *status when no new connection could be made. */
+static struct host_conn *pool_join(DWORD *status)
+{
+    pthread_mutex_lock(&pool.lock);
+    struct host_conn *conn = NULL;
+    if (pool.n < HOST_CLIENT_POOL_MAX) {
+        conn = memory_alloc(sizeof(*conn), MEMORY_DATA);
+        *status = conn == NULL ? ERROR_NOT_ENOUGH_MEMORY : connect_bus(&conn->bus);
+        if (*status != ERROR_SUCCESS) {
+            memory_free(conn, conn == NULL ? 0 : sizeof(*conn), MEMORY_DATA);
+            pthread_mutex_unlock(&pool.lock);
+            return NULL;
+        }
+        atomic_init(&conn->refs, 0);
+        pthread_mutex_init(&conn->lock, NULL);
+        conn->sessions = 0;
+        pool.conns[pool.n++] = conn;
+    } else {
+        conn = pool.conns[0];
+        for (uint32_t i = 1; i < pool.n; i++)
+            if (pool.conns[i]->sessions < conn->sessions)
+                conn = pool.conns[i];
+    }
+    conn->sessions++;
+    /* Relaxed: a holder of conn->refs > 0 (a session counted on it) exists or
+     * conn is new; the pool's lock orders the count against pool_leave. */
+    atomic_fetch_add_explicit(&conn->refs, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&pool.lock);
+    *status = ERROR_SUCCESS;
+    return conn;
+}
+
+/* One session less on conn (its Close answered, or its Open failed): the
+ * last one takes the connection out of the pool and closes it. The caller
+ * still holds its reference. */
+static void pool_leave(struct host_conn *conn)
+{
+    pthread_mutex_lock(&pool.lock);
+    bool last = --conn->sessions == 0;
+    if (last)
+        for (uint32_t i = 0; i < pool.n; i++)
+            if (pool.conns[i] == conn) {
+                pool.conns[i] = pool.conns[--pool.n];
+                break;
+            }
+    pthread_mutex_unlock(&pool.lock);
+    if (!last)
+        return;
+    /* Out of the pool: no new session comes; no open one is left to call. */
+    pthread_mutex_lock(&conn->lock);
+    sd->bus_flush_close_unref(conn->bus);
+    conn->bus = NULL;
+    pthread_mutex_unlock(&conn->lock);
+}
+
 static void host_session_free_deferred(epoch_entry *entry)
 {
     struct host_session *hs = container_of(entry, struct host_session, retire);
-    pthread_mutex_destroy(&hs->lock);
+    host_conn_release(hs->conn);
     memory_free(hs, sizeof(*hs), MEMORY_DATA);
 }
 
@@ -166,14 +277,66 @@ static struct host_session *host_session_acquire(HANDLE engine_handle)
     return hs;
 }
 
-/* Takes the session's lock; false (lock not held) when it is closed. */
+/* Takes the session's connection lock; false (lock not held) when the
+ * session is closed. */
 static bool host_session_lock(struct host_session *hs)
 {
-    pthread_mutex_lock(&hs->lock);
+    pthread_mutex_lock(&hs->conn->lock);
     if (!hs->closed)
         return true;
-    pthread_mutex_unlock(&hs->lock);
+    pthread_mutex_unlock(&hs->conn->lock);
     return false;
+}
+
+static void host_enum_free_deferred(epoch_entry *entry)
+{
+    memory_free(container_of(entry, struct host_enum, retire), sizeof(struct host_enum),
+                MEMORY_DATA);
+}
+
+/* Unlinks en from its session (conn->lock held) and retires it; its handle
+ * was removed by the caller. */
+static void host_enum_retire(struct host_enum *en)
+{
+    struct host_session *hs = en->session;
+    if (en->prev != NULL)
+        en->prev->next = en->next;
+    else
+        hs->enums = en->next;
+    if (en->next != NULL)
+        en->next->prev = en->prev;
+    epoch_retire(&en->retire, host_enum_free_deferred);
+}
+
+/* enum_handle's object if it is hs's (hs->conn->lock held: only a holder of
+ * that lock retires hs's handles, so *out stays valid while it is held):
+ * ERROR_INVALID_HANDLE for a bad or destroyed one, FWP_E_WRONG_SESSION for
+ * another session's. */
+static DWORD host_enum_resolve(struct host_session *hs, HANDLE enum_handle, struct host_enum **out)
+{
+    ck_epoch_record_t *record;
+    if (!epoch_enter(&record))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    struct host_enum *en = handles_lookup(enum_handle, HANDLE_KIND_ENUM);
+    DWORD status = ERROR_SUCCESS;
+    if (en == NULL)
+        status = ERROR_INVALID_HANDLE;
+    else if (en->session != hs) /* compared, never followed */
+        status = FWP_E_WRONG_SESSION;
+    else
+        *out = en;
+    epoch_exit(record);
+    return status;
+}
+
+/* Closing hs (conn->lock held): its enumeration handles die with it. */
+static void host_session_drop_enums(struct host_session *hs)
+{
+    while (hs->enums != NULL) {
+        struct host_enum *en = hs->enums;
+        handles_remove(en->handle, HANDLE_KIND_ENUM);
+        host_enum_retire(en);
+    }
 }
 
 /* sd_bus_message_append through the loaded appendv. */
@@ -186,14 +349,12 @@ static int append(sd_bus_message *m, const char *types, ...)
     return r;
 }
 
-/* Calls method on the session's connection (lock held); *reply on success.
- * The first reply argument is always the engine's status. */
-static DWORD call(struct host_session *hs, const char *method, sd_bus_message **reply,
-                  const char *types, ...)
+/* Calls method on bus (its connection's lock held); *reply on success. The
+ * first reply argument is always the engine's status. */
+static DWORD call(sd_bus *bus, const char *method, sd_bus_message **reply, const char *types, ...)
 {
     sd_bus_message *m = NULL;
-    int r =
-        sd->message_new_method_call(hs->bus, &m, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE, method);
+    int r = sd->message_new_method_call(bus, &m, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE, method);
     if (r >= 0 && types != NULL) {
         va_list ap;
         va_start(ap, types);
@@ -201,7 +362,7 @@ static DWORD call(struct host_session *hs, const char *method, sd_bus_message **
         va_end(ap);
     }
     if (r >= 0)
-        r = sd->bus_call(hs->bus, m, 0, NULL, reply);
+        r = sd->bus_call(bus, m, 0, NULL, reply);
     sd->message_unref(m);
     if (r < 0)
         return r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : rpc_status(r);
@@ -223,7 +384,8 @@ static int append_string(sd_bus_message *m, const wchar_t *s)
     return sd->message_append_array(m, 'y', s == NULL ? "" : (const void *)s, n * sizeof(wchar_t));
 }
 
-static DWORD send_open(struct host_session *hs, const FWPM_SESSION0 *session)
+/* Opens a session on the connection (its lock held); *id on success. */
+static DWORD send_open(sd_bus *bus, const FWPM_SESSION0 *session, uint64_t *id)
 {
     static const FWPM_SESSION0 anonymous;
     if (session == NULL)
@@ -233,8 +395,7 @@ static DWORD send_open(struct host_session *hs, const FWPM_SESSION0 *session)
     uint32_t present = (name != NULL ? HOST_WIRE_PRESENT_NAME : 0) |
                        (description != NULL ? HOST_WIRE_PRESENT_DESCRIPTION : 0);
     sd_bus_message *m = NULL, *reply = NULL;
-    int r =
-        sd->message_new_method_call(hs->bus, &m, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE, "Open");
+    int r = sd->message_new_method_call(bus, &m, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE, "Open");
     if (r >= 0)
         r = sd->message_append_array(m, 'y', &session->sessionKey, sizeof(GUID));
     if (r >= 0)
@@ -244,12 +405,12 @@ static DWORD send_open(struct host_session *hs, const FWPM_SESSION0 *session)
     if (r >= 0)
         r = append_string(m, description);
     if (r >= 0)
-        r = sd->bus_call(hs->bus, m, 0, NULL, &reply);
+        r = sd->bus_call(bus, m, 0, NULL, &reply);
     sd->message_unref(m);
     if (r < 0)
         return r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : rpc_status(r);
     uint32_t status = RPC_S_CALL_FAILED;
-    if (sd->message_read(reply, "u", &status) < 0)
+    if (sd->message_read(reply, "ut", &status, id) < 0)
         status = RPC_S_CALL_FAILED;
     sd->message_unref(reply);
     return status;
@@ -257,6 +418,7 @@ static DWORD send_open(struct host_session *hs, const FWPM_SESSION0 *session)
 
 DWORD host_client_open(const FWPM_SESSION0 *session, HANDLE *engine_handle)
 {
+    pid_t me = this_process(); /* first: registers the fork handler that empties the pool */
     struct host_session *hs = memory_alloc(sizeof(*hs), MEMORY_DATA);
     if (hs == NULL)
         return ERROR_NOT_ENOUGH_MEMORY;
@@ -265,11 +427,16 @@ DWORD host_client_open(const FWPM_SESSION0 *session, HANDLE *engine_handle)
         memory_free(hs, sizeof(*hs), MEMORY_DATA);
         return ERROR_NOT_ENOUGH_MEMORY;
     }
-    DWORD status = connect_bus(&hs->bus);
-    if (status == ERROR_SUCCESS) {
-        status = send_open(hs, session);
-        if (status != ERROR_SUCCESS)
-            sd->bus_flush_close_unref(hs->bus);
+    DWORD status;
+    struct host_conn *conn = pool_join(&status);
+    if (conn != NULL) {
+        pthread_mutex_lock(&conn->lock);
+        status = send_open(conn->bus, session, &hs->id);
+        pthread_mutex_unlock(&conn->lock);
+        if (status != ERROR_SUCCESS) {
+            pool_leave(conn);
+            host_conn_release(conn);
+        }
     }
     if (status != ERROR_SUCCESS) {
         handles_cancel(h);
@@ -277,9 +444,10 @@ DWORD host_client_open(const FWPM_SESSION0 *session, HANDLE *engine_handle)
         return status;
     }
     atomic_init(&hs->refs, 1);
-    hs->owner = this_process();
+    hs->owner = me;
+    hs->conn = conn; /* our reference to it becomes the session's */
     hs->closed = false;
-    pthread_mutex_init(&hs->lock, NULL);
+    hs->enums = NULL;
     handles_publish(h, hs);
     *engine_handle = h;
     return ERROR_SUCCESS;
@@ -294,17 +462,18 @@ DWORD host_client_close(HANDLE engine_handle)
         host_session_release(hs);
         return ERROR_INVALID_HANDLE; /* a racing close won */
     }
-    /* Wait for calls in flight on the connection, then end it: the daemon
-     * closes the session before it answers, so a snapshot taken after we
+    /* Wait for calls in flight on the connection, then close the session:
+     * the daemon closes it before it answers, so a snapshot taken after we
      * return never holds it. The handle is gone whatever the daemon says. */
-    pthread_mutex_lock(&hs->lock);
+    struct host_conn *conn = hs->conn;
+    pthread_mutex_lock(&conn->lock);
     sd_bus_message *reply = NULL;
-    DWORD status = call(hs, "Close", &reply, NULL);
+    DWORD status = call(conn->bus, "Close", &reply, "t", hs->id);
     sd->message_unref(reply);
-    sd->bus_flush_close_unref(hs->bus);
-    hs->bus = NULL;
     hs->closed = true;
-    pthread_mutex_unlock(&hs->lock);
+    host_session_drop_enums(hs);
+    pthread_mutex_unlock(&conn->lock);
+    pool_leave(conn);
     host_session_release(hs); /* ours */
     host_session_release(hs); /* the handle's */
     return status;
@@ -315,17 +484,34 @@ DWORD host_client_create_enum(HANDLE engine_handle, HANDLE *enum_handle)
     struct host_session *hs = host_session_acquire(engine_handle);
     if (hs == NULL)
         return ERROR_INVALID_HANDLE;
+    struct host_enum *en = memory_alloc(sizeof(*en), MEMORY_DATA);
+    HANDLE h = en == NULL ? NULL : handles_reserve(HANDLE_KIND_ENUM);
+    if (h == NULL) {
+        memory_free(en, sizeof(*en), MEMORY_DATA);
+        host_session_release(hs);
+        return ERROR_NOT_ENOUGH_MEMORY;
+    }
     DWORD status = ERROR_INVALID_HANDLE;
     if (host_session_lock(hs)) {
         sd_bus_message *reply = NULL;
-        status = call(hs, "CreateEnum", &reply, NULL);
-        uint64_t h = 0;
-        if (reply != NULL && sd->message_read(reply, "t", &h) < 0 && status == ERROR_SUCCESS)
+        status = call(hs->conn->bus, "CreateEnum", &reply, "t", hs->id);
+        uint64_t id = 0;
+        if (reply != NULL && sd->message_read(reply, "t", &id) < 0 && status == ERROR_SUCCESS)
             status = RPC_S_CALL_FAILED;
-        if (status == ERROR_SUCCESS)
-            *enum_handle = (HANDLE)(uintptr_t)h;
         sd->message_unref(reply);
-        pthread_mutex_unlock(&hs->lock);
+        if (status == ERROR_SUCCESS) {
+            *en = (struct host_enum){.session = hs, .id = id, .handle = h, .next = hs->enums};
+            if (hs->enums != NULL)
+                hs->enums->prev = en;
+            hs->enums = en;
+            handles_publish(h, en);
+            *enum_handle = h;
+        }
+        pthread_mutex_unlock(&hs->conn->lock);
+    }
+    if (status != ERROR_SUCCESS) {
+        handles_cancel(h);
+        memory_free(en, sizeof(*en), MEMORY_DATA);
     }
     host_session_release(hs);
     return status;
@@ -338,10 +524,17 @@ DWORD host_client_destroy_enum(HANDLE engine_handle, HANDLE enum_handle)
         return ERROR_INVALID_HANDLE;
     DWORD status = ERROR_INVALID_HANDLE;
     if (host_session_lock(hs)) {
-        sd_bus_message *reply = NULL;
-        status = call(hs, "Destroy", &reply, "t", (uint64_t)(uintptr_t)enum_handle);
-        sd->message_unref(reply);
-        pthread_mutex_unlock(&hs->lock);
+        struct host_enum *en = NULL;
+        status = host_enum_resolve(hs, enum_handle, &en);
+        if (status == ERROR_SUCCESS && !handles_remove(enum_handle, HANDLE_KIND_ENUM))
+            status = ERROR_INVALID_HANDLE; /* never: removals hold this lock too */
+        if (status == ERROR_SUCCESS) {
+            sd_bus_message *reply = NULL;
+            status = call(hs->conn->bus, "Destroy", &reply, "tt", hs->id, en->id);
+            sd->message_unref(reply);
+            host_enum_retire(en); /* gone here whatever the daemon said */
+        }
+        pthread_mutex_unlock(&hs->conn->lock);
     }
     host_session_release(hs);
     return status;
@@ -387,13 +580,13 @@ static void reply_list_free(struct reply_list *l)
 }
 
 /* Fetches one chunk of at most `ask` entries into the list. */
-static DWORD fetch_chunk(struct host_session *hs, HANDLE enum_handle, uint32_t ask,
+static DWORD fetch_chunk(struct host_session *hs, uint64_t enum_id, uint32_t ask,
                          struct reply_list *l)
 {
     if (l->n == l->capacity && !reply_list_grow(l))
         return ERROR_NOT_ENOUGH_MEMORY;
     sd_bus_message *reply = NULL;
-    DWORD status = call(hs, "Enum", &reply, "tu", (uint64_t)(uintptr_t)enum_handle, ask);
+    DWORD status = call(hs->conn->bus, "Enum", &reply, "ttu", hs->id, enum_id, ask);
     if (status != ERROR_SUCCESS) {
         sd->message_unref(reply);
         return status;
@@ -419,6 +612,14 @@ DWORD host_client_enum(HANDLE engine_handle, HANDLE enum_handle, UINT32 requeste
         host_session_release(hs);
         return ERROR_INVALID_HANDLE;
     }
+    struct host_enum *en = NULL;
+    DWORD resolved = host_enum_resolve(hs, enum_handle, &en);
+    if (resolved != ERROR_SUCCESS) {
+        pthread_mutex_unlock(&hs->conn->lock);
+        host_session_release(hs);
+        return resolved;
+    }
+    uint64_t enum_id = en->id;
     struct reply_list l = {0};
     DWORD status = ERROR_SUCCESS;
     uint64_t got = 0;
@@ -428,14 +629,14 @@ DWORD host_client_enum(HANDLE engine_handle, HANDLE enum_handle, UINT32 requeste
     do {
         uint32_t ask = requested - got < HOST_WIRE_CHUNK_ENTRIES ? (uint32_t)(requested - got)
                                                                  : HOST_WIRE_CHUNK_ENTRIES;
-        status = fetch_chunk(hs, enum_handle, ask, &l);
+        status = fetch_chunk(hs, enum_id, ask, &l);
         if (status != ERROR_SUCCESS)
             break;
         got += l.views[l.n - 1].count;
         if (l.views[l.n - 1].count < ask)
             break;
     } while (got < requested);
-    pthread_mutex_unlock(&hs->lock);
+    pthread_mutex_unlock(&hs->conn->lock);
     if (status == ERROR_SUCCESS)
         status = host_page_build(l.views, l.n, entries, returned);
     reply_list_free(&l);
@@ -445,15 +646,15 @@ DWORD host_client_enum(HANDLE engine_handle, HANDLE enum_handle, UINT32 requeste
 
 DWORD host_client_metrics(char **text)
 {
-    struct host_session hs = {.bus = NULL};
-    DWORD status = connect_bus(&hs.bus);
+    sd_bus *bus = NULL;
+    DWORD status = connect_bus(&bus);
     if (status != ERROR_SUCCESS)
         return status;
     sd_bus_message *m = NULL, *reply = NULL;
-    int r = sd->message_new_method_call(hs.bus, &m, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE,
-                                        "Metrics");
+    int r =
+        sd->message_new_method_call(bus, &m, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE, "Metrics");
     if (r >= 0)
-        r = sd->bus_call(hs.bus, m, 0, NULL, &reply);
+        r = sd->bus_call(bus, m, 0, NULL, &reply);
     sd->message_unref(m);
     const char *s = NULL;
     if (r >= 0)
@@ -465,6 +666,6 @@ DWORD host_client_metrics(char **text)
         status = rpc_status(r);
     }
     sd->message_unref(reply);
-    sd->bus_flush_close_unref(hs.bus);
+    sd->bus_flush_close_unref(bus);
     return status;
 }

@@ -2,12 +2,16 @@
 /*
  * host_client.h - the API's functions when fwpmd serves the process.
  *
- * Each engine session is one connection to the daemon (one sd-bus peer
- * connection) with its own mutex: calls on one session are serialized on
- * its connection, calls on different sessions share nothing. The engine
- * handle is a slot of the core's handle table naming the connection, so bad
- * handles are rejected exactly as in-process; enumeration handles are the
- * daemon's own values (it checks them, and their owner). Handles inherited
+ * A process's sessions share a pool of at most HOST_CLIENT_POOL_MAX
+ * connections to the daemon (sd-bus peer connections), each with its own
+ * mutex: up to that many sessions, each has a connection of its own and
+ * calls on different sessions share nothing; beyond, a new session joins
+ * the least-loaded connection, and calls of sessions sharing a connection
+ * are serialized on it. The engine handle is a slot of the core's handle
+ * table naming the session (its connection and the id the daemon issued
+ * there), so bad handles are rejected exactly as in-process; enumeration
+ * handles are the daemon's ids, valid only on the connection that got them
+ * (it checks them, and their owner). Handles inherited
  * across fork() return ERROR_INVALID_HANDLE in the child: sessions belong to
  * the process that opened them, and the child never touches the parent's
  * connections. A call on a connection the daemon dropped, or that got no
@@ -18,6 +22,12 @@
 #define FWPM_CORE_HOST_CLIENT_H
 
 #include "fwpmu.h"
+
+/* Connections a process holds at most. 64: a process with up to 64 sessions
+ * (threads with a session each, the common case) never shares a connection,
+ * and 100,000 sessions of ten processes cost the daemon 640 descriptors, not
+ * 100,000 (the descriptor limit is 20,000 here). */
+#define HOST_CLIENT_POOL_MAX 64u
 
 /* How long a call waits for the daemon before RPC_S_CALL_FAILED. */
 #define HOST_CLIENT_TIMEOUT_USEC (10u * 1000u * 1000u)

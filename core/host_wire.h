@@ -3,22 +3,26 @@
  * host_wire.h - what fwpmd and its clients say to each other.
  *
  * The transport is D-Bus in direct peer-to-peer mode (sd-bus) over a Unix
- * stream socket: one connection per engine session, so a session's calls are
- * serialized on its own connection and the threads of a process with several
- * sessions never share a lock. Object HOST_WIRE_PATH, interface
- * HOST_WIRE_INTERFACE (busctl --address=unix:path=SOCKET introspect):
+ * stream socket. A connection carries any number of sessions of the process
+ * that connected (the client pools connections: host_client.h); each call
+ * names its session by the id the daemon issued on that connection, and an
+ * id is valid only there. Object HOST_WIRE_PATH, interface
+ * HOST_WIRE_INTERFACE (busctl --address=unix:path=SOCKET introspect); the
+ * interface's number is the protocol version (2: session ids):
  *
  *   Open(ay key, u flags, u txnWaitTimeoutInMSec, u present,
- *        ay name, ay description) -> (u status)
+ *        ay name, ay description) -> (u status, t session)
  *       present: bit 0 name given, bit 1 description given; strings are
- *       native wchar_t (UTF-32) without a terminator. The first call of a
- *       connection; identity comes from the socket's peer credentials.
- *   Close() -> (u status)
- *   CreateEnum() -> (u status, t enumHandle)
- *   Enum(t enumHandle, u requested) -> (u status, ay page)
+ *       native wchar_t (UTF-32) without a terminator. Identity comes from
+ *       the socket's peer credentials. session is 0 on failure.
+ *   Close(t session) -> (u status)
+ *   CreateEnum(t session) -> (u status, t enumHandle)
+ *   Enum(t session, t enumHandle, u requested) -> (u status, ay page)
  *       at most HOST_WIRE_CHUNK_ENTRIES entries a reply, packed as below;
  *       fewer than asked means the enumeration is exhausted.
- *   Destroy(t enumHandle) -> (u status)
+ *   Destroy(t session, t enumHandle) -> (u status)
+ *   A session or enumeration id this connection does not hold (never
+ *   issued, closed, or another connection's) answers ERROR_INVALID_HANDLE.
  *   Metrics() -> (s text)     Prometheus text exposition format
  *
  * A page (version 1, host byte order): struct host_wire_page, then count
@@ -37,7 +41,7 @@
 #include <stdint.h>
 
 #define HOST_WIRE_PATH "/org/fwpm/Engine"
-#define HOST_WIRE_INTERFACE "org.fwpm.Engine1"
+#define HOST_WIRE_INTERFACE "org.fwpm.Engine2"
 #define HOST_WIRE_VERSION 1u
 #define HOST_WIRE_ABSENT UINT32_MAX
 /* Entries a reply carries at most (a reply stays under ~1 MB of strings

@@ -4,7 +4,11 @@
  *
  * Every argument is checked before use: a malformed call gets a D-Bus error
  * (the client reads RPC_S_CALL_FAILED) and changes nothing. Identity is the
- * connection's, never the message's.
+ * connection's, never the message's. A session id is looked up in the
+ * calling connection's own table only: an id it did not issue, or of a
+ * session closed since, answers ERROR_INVALID_HANDLE; an enumeration handle
+ * goes to the engine with the session it was named with, and the engine
+ * rejects one of another session the same way (docs/contract.md).
  */
 #include "server.h"
 
@@ -83,56 +87,88 @@ static int method_open(sd_bus_message *m, void *userdata, sd_bus_error *error)
 
     struct server *srv = c->server;
     struct identity who;
+    struct conn_session *s = NULL;
+    uint64_t id = 0;
+    HANDLE engine = NULL;
     DWORD status;
-    if (c->engine != NULL)
-        status = ERROR_INVALID_PARAMETER; /* one session per connection */
-    else if (!users_may_open(srv, c->uid)) {
+    if (!users_may_open(srv, c->uid)) { /* sessions count, not connections */
         status = ERROR_NOT_ENOUGH_QUOTA;
         srv->counters.quota_denied++;
-    } else if (!engine_ready() || !identity_of_peer(&who, c->pid, c->uid))
+    } else if (!engine_ready() || !identity_of_peer(&who, c->pid, c->uid) ||
+               (s = sessions_add(&c->sessions, &id)) == NULL)
         status = ERROR_NOT_ENOUGH_MEMORY;
     else
-        status = engine_open_session(&requested, &who, &c->engine);
+        status = engine_open_session(&requested, &who, &engine);
     if (status == ERROR_SUCCESS) {
-        c->flags = requested.flags;
+        s->engine = engine;
+        s->flags = requested.flags;
         users_opened(srv, c->uid);
+        srv->session_count++;
         srv->counters.sessions_opened++;
+    } else if (s != NULL) {
+        sessions_remove(&c->sessions, s);
+        id = 0;
     }
     free(name);
     free(description);
-    return reply_status(m, status);
+    return sd_bus_reply_method_return(m, "ut", status, id);
+}
+
+/* The calling connection's session named by the message's next argument
+ * (t, in *id), in *s (NULL for an id this connection does not hold). false
+ * when the argument is missing. */
+static bool read_session(sd_bus_message *m, struct connection *c, struct conn_session **s,
+                         uint64_t *id)
+{
+    if (sd_bus_message_read(m, "t", id) < 0)
+        return false;
+    *s = sessions_find(&c->sessions, *id);
+    return true;
 }
 
 static int method_close(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-    (void)error;
     struct connection *c = userdata;
-    if (c->engine == NULL)
+    struct conn_session *s;
+    uint64_t sid;
+    if (!read_session(m, c, &s, &sid))
+        return sd_bus_error_set(error, WIRE_ERROR, "malformed Close");
+    if (s == NULL)
         return reply_status(m, ERROR_INVALID_HANDLE);
-    DWORD status = FwpmEngineClose0(c->engine);
-    c->engine = NULL;
-    users_closed(c->server, c->uid);
-    return reply_status(m, status);
+    connection_close_session(c, s); /* before the answer: see host_client.c */
+    return reply_status(m, ERROR_SUCCESS);
 }
 
 static int method_create_enum(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-    (void)error;
     struct connection *c = userdata;
     if (backlogged(c))
         return 0;
+    struct conn_session *s;
+    uint64_t sid;
+    if (!read_session(m, c, &s, &sid))
+        return sd_bus_error_set(error, WIRE_ERROR, "malformed CreateEnum");
     HANDLE h = NULL;
+    struct conn_session *e = NULL;
+    uint64_t id = 0;
     DWORD status;
-    if (c->engine == NULL)
+    if (s == NULL)
         status = ERROR_INVALID_HANDLE;
     else if (!c->may_enumerate) {
         status = ERROR_ACCESS_DENIED;
         c->server->counters.access_denied++;
-    } else
-        status = FwpmSessionCreateEnumHandle0(c->engine, NULL, &h);
-    if (status == ERROR_SUCCESS)
+    } else if ((e = enums_add(c, sid, &id)) == NULL)
+        status = ERROR_NOT_ENOUGH_MEMORY;
+    else
+        status = FwpmSessionCreateEnumHandle0(s->engine, NULL, &h);
+    if (status == ERROR_SUCCESS) {
+        e->engine = h;
         c->server->counters.snapshots++;
-    return sd_bus_reply_method_return(m, "ut", status, (uint64_t)(uintptr_t)h);
+    } else if (e != NULL) {
+        sessions_remove(&c->enums, e);
+        id = 0;
+    }
+    return sd_bus_reply_method_return(m, "ut", status, id);
 }
 
 /* Replies with a status and a packed page of n entries. */
@@ -159,17 +195,19 @@ static int method_enum(sd_bus_message *m, void *userdata, sd_bus_error *error)
     struct connection *c = userdata;
     if (backlogged(c))
         return 0;
-    uint64_t h;
+    struct conn_session *s;
+    uint64_t sid, h;
     uint32_t requested;
-    if (sd_bus_message_read(m, "tu", &h, &requested) < 0)
+    if (!read_session(m, c, &s, &sid) || sd_bus_message_read(m, "tu", &h, &requested) < 0)
         return sd_bus_error_set(error, WIRE_ERROR, "malformed Enum");
     if (requested > HOST_WIRE_CHUNK_ENTRIES)
         requested = HOST_WIRE_CHUNK_ENTRIES;
     FWPM_SESSION0 **entries = NULL;
     UINT32 n = 0;
-    DWORD status = c->engine == NULL
+    struct conn_session *e = enums_find(c, h);
+    DWORD status = s == NULL || e == NULL
                        ? ERROR_INVALID_HANDLE
-                       : FwpmSessionEnum0(c->engine, (HANDLE)(uintptr_t)h, requested, &entries, &n);
+                       : FwpmSessionEnum0(s->engine, e->engine, requested, &entries, &n);
     if (status != ERROR_SUCCESS)
         n = 0;
     c->server->counters.enumerations++;
@@ -182,12 +220,15 @@ static int method_enum(sd_bus_message *m, void *userdata, sd_bus_error *error)
 static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
     struct connection *c = userdata;
-    uint64_t h;
-    if (sd_bus_message_read(m, "t", &h) < 0)
+    struct conn_session *s;
+    uint64_t sid, h;
+    if (!read_session(m, c, &s, &sid) || sd_bus_message_read(m, "t", &h) < 0)
         return sd_bus_error_set(error, WIRE_ERROR, "malformed Destroy");
-    DWORD status = c->engine == NULL
-                       ? ERROR_INVALID_HANDLE
-                       : FwpmSessionDestroyEnumHandle0(c->engine, (HANDLE)(uintptr_t)h);
+    struct conn_session *e = enums_find(c, h);
+    DWORD status = s == NULL || e == NULL ? ERROR_INVALID_HANDLE
+                                          : FwpmSessionDestroyEnumHandle0(s->engine, e->engine);
+    if (status == ERROR_SUCCESS)
+        sessions_remove(&c->enums, e);
     return reply_status(m, status);
 }
 
@@ -209,17 +250,18 @@ const sd_bus_vtable server_vtable[] = {
     SD_BUS_METHOD_WITH_NAMES("Open", "ayuuuayay",
                              SD_BUS_PARAM(key) SD_BUS_PARAM(flags) SD_BUS_PARAM(txnWaitTimeout)
                                  SD_BUS_PARAM(present) SD_BUS_PARAM(name) SD_BUS_PARAM(description),
-                             "u", SD_BUS_PARAM(status), method_open, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_NAMES("Close", "", , "u", SD_BUS_PARAM(status), method_close,
+                             "ut", SD_BUS_PARAM(status) SD_BUS_PARAM(session), method_open,
                              SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_NAMES("CreateEnum", "", , "ut",
+    SD_BUS_METHOD_WITH_NAMES("Close", "t", SD_BUS_PARAM(session), "u", SD_BUS_PARAM(status),
+                             method_close, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("CreateEnum", "t", SD_BUS_PARAM(session), "ut",
                              SD_BUS_PARAM(status) SD_BUS_PARAM(enumHandle), method_create_enum,
                              SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_NAMES("Enum", "tu", SD_BUS_PARAM(enumHandle) SD_BUS_PARAM(requested), "uay",
-                             SD_BUS_PARAM(status) SD_BUS_PARAM(page), method_enum,
-                             SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_NAMES("Destroy", "t", SD_BUS_PARAM(enumHandle), "u", SD_BUS_PARAM(status),
-                             method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES(
+        "Enum", "ttu", SD_BUS_PARAM(session) SD_BUS_PARAM(enumHandle) SD_BUS_PARAM(requested),
+        "uay", SD_BUS_PARAM(status) SD_BUS_PARAM(page), method_enum, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("Destroy", "tt", SD_BUS_PARAM(session) SD_BUS_PARAM(enumHandle), "u",
+                             SD_BUS_PARAM(status), method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("Metrics", "", , "s", SD_BUS_PARAM(text), method_metrics,
                              SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_VTABLE_END,

@@ -46,17 +46,20 @@ static size_t tally_sessions(const struct server *srv, struct tally *t, size_t m
 {
     size_t n = 0;
     for (const struct connection *c = srv->connections; c != NULL; c = c->next) {
-        if (c->engine == NULL)
-            continue;
-        size_t i = 0;
-        while (i < n && (t[i].uid != c->uid || t[i].flags != c->flags))
-            i++;
-        if (i == n) {
-            if (n == max)
+        for (uint32_t k = 0; k < c->sessions.capacity; k++) {
+            const struct conn_session *s = &c->sessions.slots[k];
+            if (!s->in_use || s->engine == NULL)
                 continue;
-            t[n++] = (struct tally){c->uid, c->flags, 0};
+            size_t i = 0;
+            while (i < n && (t[i].uid != c->uid || t[i].flags != s->flags))
+                i++;
+            if (i == n) {
+                if (n == max)
+                    continue;
+                t[n++] = (struct tally){c->uid, s->flags, 0};
+            }
+            t[i].sessions++;
         }
-        t[i].sessions++;
     }
     return n;
 }
@@ -92,7 +95,7 @@ char *metrics_render(const struct server *srv)
     FILE *out = open_memstream(&text, &size);
     if (out == NULL)
         return NULL;
-    size_t max = srv->connection_count + 1;
+    size_t max = srv->session_count + 1;
     struct tally *t = calloc(max, sizeof(*t));
     size_t n = t == NULL ? 0 : tally_sessions(srv, t, max);
     fputs("# HELP fwpm_sessions_open Sessions open on the host engine, by user and flags.\n"
@@ -110,6 +113,7 @@ char *metrics_render(const struct server *srv)
     fwpm_memory_stats(&stats);
     const struct server_counters *k = &srv->counters;
     gauge(out, "fwpm_connections", "Client connections open now.", srv->connection_count);
+    gauge(out, "fwpm_sessions", "Sessions open now, of all connections.", srv->session_count);
     counter(out, "fwpm_sessions_opened_total", "Sessions opened since the daemon started.",
             k->sessions_opened);
     counter(out, "fwpm_snapshots_total", "Enumeration handles (snapshots) created.", k->snapshots);
@@ -123,7 +127,8 @@ char *metrics_render(const struct server *srv)
     counter(out, "fwpm_backlogged_drops_total",
             "Connections dropped for not reading their replies.", k->dropped_backlogged);
     gauge(out, "fwpm_live_snapshots", "Snapshot versions still referenced.", stats.liveSnapshots);
-    fputs("# HELP fwpm_daemon_memory_bytes Memory of fwpmd: engine data, engine infrastructure kept for reuse, resident set.\n"
+    fputs("# HELP fwpm_daemon_memory_bytes Memory of fwpmd: engine data, engine infrastructure "
+          "kept for reuse, resident set.\n"
           "# TYPE fwpm_daemon_memory_bytes gauge\n",
           out);
     fprintf(out, "fwpm_daemon_memory_bytes{kind=\"engine_data\"} %llu\n",

@@ -42,14 +42,26 @@ static void list_remove(struct server *srv, struct connection *c)
     srv->connection_count--;
 }
 
-/* Closes the connection's session, if any (rundown). */
-static void close_session(struct connection *c)
+/* Closes every session of the connection, and so their enumeration
+ * handles (rundown). */
+static void close_sessions(struct connection *c)
 {
-    if (c->engine == NULL)
-        return;
-    FwpmEngineClose0(c->engine);
-    c->engine = NULL;
-    users_closed(c->server, c->uid);
+    struct session_table *t = &c->sessions;
+    for (uint32_t i = 0; i < t->capacity && t->open > 0; i++)
+        if (t->slots[i].in_use)
+            connection_close_session(c, &t->slots[i]);
+    sessions_free(t);
+    sessions_free(&c->enums); /* the engine destroyed them with their sessions */
+}
+
+void connection_close_session(struct connection *c, struct conn_session *s)
+{
+    if (s->engine != NULL) {
+        FwpmEngineClose0(s->engine);
+        users_closed(c->server, c->uid);
+        c->server->session_count--;
+    }
+    sessions_remove(&c->sessions, s);
 }
 
 static void connection_free(struct connection *c)
@@ -74,10 +86,10 @@ static int free_later(sd_event_source *s, void *userdata)
     return 0;
 }
 
-/* Rundown: the session closes and the server forgets the connection. */
+/* Rundown: the sessions close and the server forgets the connection. */
 static void connection_unlink(struct connection *c)
 {
-    close_session(c);
+    close_sessions(c);
     list_remove(c->server, c);
 }
 
@@ -89,7 +101,7 @@ void connection_drop(struct connection *c)
     /* The bus may be inside its own dispatch: free it from the loop. */
     if (sd_event_add_defer(c->server->event, &c->free_source, free_later, c) < 0) {
         fprintf(stderr, "fwpmd: out of memory dropping a connection\n");
-        return; /* leaks the object; the session is closed already */
+        return; /* leaks the object; the sessions are closed already */
     }
     sd_event_source_set_enabled(c->free_source, SD_EVENT_ONESHOT);
     sd_event_source_set_enabled(c->io, SD_EVENT_OFF);

@@ -4,11 +4,15 @@
  * and what the methods need to know about each (fwpmd is one thread: every
  * object here belongs to the event loop's thread).
  *
- * A connection carries at most one engine session (the client library opens
- * one connection per session). When a connection drops, by a clean close, a
- * crash or SIGKILL of its process, the loop sees the hang-up and closes the
- * session at once (rundown). Identity (pid, uid, groups) is the kernel's:
- * SO_PEERCRED and SO_PEERGROUPS at accept time.
+ * A connection carries any number of engine sessions of one process (the
+ * client library spreads a process's sessions over a small pool of
+ * connections, host_client.c), each named on the wire by an id this
+ * connection issued (sessions.c); an id is looked up only in the calling
+ * connection's own table. When a connection drops, by a clean close, a crash
+ * or SIGKILL of its process, the loop sees the hang-up and closes all its
+ * sessions, and with them their enumeration handles, at once (rundown).
+ * Identity (pid, uid, groups) is the kernel's: SO_PEERCRED and SO_PEERGROUPS
+ * at accept time, shared by every session of the connection.
  */
 #ifndef FWPMD_SERVER_H
 #define FWPMD_SERVER_H
@@ -31,6 +35,23 @@ struct server_config {
 /* Replies a connection may have queued unread before it is dropped. */
 #define SERVER_MAX_QUEUED_REPLIES 16u
 
+/* One session of a connection, or one enumeration handle: a slot of its
+ * table (sessions.c). */
+struct conn_session {
+    HANDLE engine;       /* the engine's session or enumeration handle; NULL while being opened */
+    uint64_t owner;      /* an enumeration handle's session id */
+    uint32_t flags;      /* a session's flags */
+    uint32_t generation; /* the upper half of the slot's current id */
+    uint32_t next_free;  /* the free list, while not in use */
+    bool in_use;
+};
+
+/* A connection's sessions by id: O(1) add, find and remove. */
+struct session_table {
+    struct conn_session *slots;
+    uint32_t capacity, open, free_head;
+};
+
 struct connection {
     struct server *server;
     sd_bus *bus;
@@ -41,8 +62,8 @@ struct connection {
     pid_t pid;
     uid_t uid;
     bool may_enumerate; /* root or member of the enumeration group */
-    HANDLE engine;      /* the session, or NULL */
-    uint32_t flags;     /* the session's flags */
+    struct session_table sessions;
+    struct session_table enums; /* enumeration handles; owner: their session's id */
     struct connection *prev, *next;
 };
 
@@ -60,6 +81,7 @@ struct server {
     sd_id128_t id;
     struct connection *connections;
     uint64_t connection_count;
+    uint64_t session_count; /* sessions of all connections */
     struct server_counters counters;
     struct user_count *users; /* per-uid session counts (users.c) */
 };
@@ -73,6 +95,27 @@ void server_stop(struct server *srv);
 /* Ends a connection from inside a handler: its session closes now, the
  * object goes away once the loop is back. */
 void connection_drop(struct connection *c);
+
+/* Closes one session of c (its engine session if opened, its quota charge)
+ * and frees its slot. */
+void connection_close_session(struct connection *c, struct conn_session *s);
+
+/* A fresh slot and its id; NULL when out of memory. */
+struct conn_session *sessions_add(struct session_table *t, uint64_t *id);
+/* The session id names on this table; NULL for an id it never issued or a
+ * closed session. */
+struct conn_session *sessions_find(struct session_table *t, uint64_t id);
+/* Frees s's slot (its engine session is closed already); its id dies. */
+void sessions_remove(struct session_table *t, struct conn_session *s);
+void sessions_free(struct session_table *t);
+/* The enumeration handle id names on c, if its session is still open (a
+ * handle whose session closed, and so was destroyed by the engine, is
+ * forgotten here). NULL otherwise. */
+struct conn_session *enums_find(struct connection *c, uint64_t id);
+/* A fresh enumeration slot for session owner; before growing, the table
+ * forgets handles whose sessions closed, so it never outgrows what is
+ * live by more than double. NULL when out of memory. */
+struct conn_session *enums_add(struct connection *c, uint64_t owner, uint64_t *id);
 
 /* The method table (methods.c), to be attached to each connection. */
 extern const sd_bus_vtable server_vtable[];

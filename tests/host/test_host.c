@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_host.c - the host engine across processes: rundown, identity, access
- * control and quota, RPC errors, socket activation, bad input, and 1,000
- * clients. Each case runs in a forked child (the engine mode is read once per
- * process) against a private fwpmd in a temporary directory.
+ * control and quota, RPC errors, socket activation, bad input, 1,000
+ * sessions of one client, and 100,000 of ten. Each case runs in a forked child (the engine mode is
+ * read once per process) against a private fwpmd in a temporary directory.
  *
  * Usage: test_host FWPMD [CASE]
  */
@@ -430,7 +430,7 @@ static double metric(const char *text, const char *name)
 }
 
 struct metrics_now {
-    double connections, engine_bytes;
+    double connections, sessions, engine_bytes;
 };
 
 static void read_metrics_child(void *arg)
@@ -438,7 +438,7 @@ static void read_metrics_child(void *arg)
     int fd = *(int *)arg;
     char *text = NULL;
     CHECK(host_client_metrics(&text) == ERROR_SUCCESS, "metrics");
-    struct metrics_now m = {metric(text, "fwpm_connections"),
+    struct metrics_now m = {metric(text, "fwpm_connections"), metric(text, "fwpm_sessions"),
                             metric(text, "fwpm_daemon_memory_bytes{kind=\"engine_data\"}")};
     free(text);
     CHECK(write(fd, &m, sizeof(m)) == sizeof(m), "write");
@@ -485,6 +485,7 @@ static void case_thousand_clients(void)
     CHECK(pipe(ready) == 0, "pipe");
     pid_t many = fork();
     if (many == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
         use_host_engine();
         many_child(&ready[1]);
         _exit(0);
@@ -502,7 +503,15 @@ static void case_thousand_clients(void)
         waitpid(enumerators[i], &status, 0);
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "enumerator %d", i);
     }
-    CHECK(open_fds(d) >= base_fds + CLIENTS, "1,000 connections in the daemon");
+    /* 1,000 sessions of one process share its pool of connections. */
+    struct metrics_now held = read_metrics();
+    CHECK(held.sessions == base.sessions + CLIENTS, "sessions %g", held.sessions);
+    CHECK(held.connections == base.connections + HOST_CLIENT_POOL_MAX, "connections %g",
+          held.connections);
+    long held_fds = open_fds(d);
+    CHECK(held_fds >= base_fds + HOST_CLIENT_POOL_MAX &&
+              held_fds <= base_fds + HOST_CLIENT_POOL_MAX + 1,
+          "%ld descriptors for %u connections", held_fds - base_fds, HOST_CLIENT_POOL_MAX);
     kill(many, SIGKILL);
     waitpid(many, NULL, 0);
     /* Wait (bounded) for the daemon to see every hang-up, the metrics
@@ -517,6 +526,92 @@ static void case_thousand_clients(void)
             break;
         usleep(10000);
     }
+    CHECK(after.connections == base.connections, "connections %g vs %g", after.connections,
+          base.connections);
+    CHECK(after.engine_bytes <= base.engine_bytes, "engine memory %g vs baseline %g",
+          after.engine_bytes, base.engine_bytes);
+    CHECK(fds == base_fds, "daemon fds %ld vs baseline %ld", fds, base_fds);
+    stop_daemon(d);
+}
+
+/* ---- 100,000 sessions ---------------------------------------------------------- */
+
+enum { HOLDERS = 10, HELD_EACH = 10000 };
+
+/* Opens HELD_EACH sessions, says so, waits for the word, then leaves: odd
+ * holders close every session first, even ones just exit (rundown). */
+static void hundred_thousand_holder(int index, int ready, int go)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
+    use_host_engine();
+    static HANDLE held[HELD_EACH];
+    for (int i = 0; i < HELD_EACH; i++)
+        held[i] = open_named(L"one of 100,000");
+    char c = 'r';
+    CHECK(write(ready, &c, 1) == 1, "ready");
+    CHECK(read(go, &c, 1) == 0, "go"); /* EOF: the test closed its end */
+    if (index % 2 == 1)
+        for (int i = 0; i < HELD_EACH; i++)
+            CHECK(FwpmEngineClose0(held[i]) == ERROR_SUCCESS, "close %d", i);
+    _exit(0);
+}
+
+static void count_all_child(void *arg)
+{
+    size_t want = *(size_t *)arg;
+    HANDLE h = open_named(L"counter");
+    CHECK(count_sessions(h, 0) == want + 1, "sees every session");
+    FwpmEngineClose0(h);
+}
+
+static void case_hundred_thousand(void)
+{
+    pid_t d = start_daemon(NULL);
+    struct metrics_now base = read_metrics();
+    long base_fds = open_fds(d);
+    int ready[2], go[2];
+    CHECK(pipe(ready) == 0 && pipe(go) == 0, "pipes");
+    pid_t kids[HOLDERS];
+    for (int i = 0; i < HOLDERS; i++) {
+        kids[i] = fork();
+        CHECK(kids[i] >= 0, "fork");
+        if (kids[i] == 0) {
+            close(go[1]);
+            hundred_thousand_holder(i, ready[1], go[0]);
+        }
+    }
+    close(go[0]);
+    for (int i = 0; i < HOLDERS; i++) {
+        char c;
+        CHECK(read(ready[0], &c, 1) == 1, "holder %d ready", i);
+    }
+    size_t total = (size_t)HOLDERS * HELD_EACH;
+    struct metrics_now held = read_metrics();
+    CHECK(held.sessions == base.sessions + (double)total, "sessions %g", held.sessions);
+    CHECK(held.connections == base.connections + HOLDERS * HOST_CLIENT_POOL_MAX, "connections %g",
+          held.connections);
+    long held_fds = open_fds(d);
+    CHECK(held_fds <= base_fds + HOLDERS * HOST_CLIENT_POOL_MAX + 1, "%ld descriptors",
+          held_fds - base_fds);
+    CHECK(in_child(count_all_child, &total) == 0, "enumerating 100,000");
+    close(go[1]); /* every holder leaves */
+    for (int i = 0; i < HOLDERS; i++) {
+        int status;
+        CHECK(waitpid(kids[i], &status, 0) == kids[i], "waitpid");
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "holder %d", i);
+    }
+    /* Bounded wait for the daemon to see every hang-up. */
+    struct metrics_now after = {0};
+    long fds = -1;
+    for (int i = 0; i < 1000; i++) {
+        after = read_metrics();
+        fds = open_fds(d);
+        if (after.sessions <= base.sessions && after.connections <= base.connections &&
+            after.engine_bytes <= base.engine_bytes && fds <= base_fds)
+            break;
+        usleep(10000);
+    }
+    CHECK(after.sessions == base.sessions, "sessions %g vs %g", after.sessions, base.sessions);
     CHECK(after.connections == base.connections, "connections %g vs %g", after.connections,
           base.connections);
     CHECK(after.engine_bytes <= base.engine_bytes, "engine memory %g vs baseline %g",
@@ -576,6 +671,7 @@ static const struct {
     {"bad_input", case_bad_input},
     {"thousand_clients", case_thousand_clients},
     {"host_arrays", case_host_arrays},
+    {"hundred_thousand", case_hundred_thousand},
 };
 
 int main(int argc, char **argv)
