@@ -44,9 +44,9 @@
 #define STARTUP_SESSIONS 64u /* sessions each startup_shutdown thread opens */
 #define BOUNDARY_PAGE 8192u  /* entries per call in boundary enumerations (one host reply) */
 #define BOUNDARY_PROCS 10u   /* helper processes holding the host engine's sessions */
-/* The host engine's large N: one connection (one daemon descriptor) per
- * session, and the daemon's hard RLIMIT_NOFILE here is 20,000. */
-#define BOUNDARY_HOST_N 18000u
+/* The host engine's large N: its sessions share their processes' pools of
+ * connections (at most 64 each), so 100,000 cost the daemon 640 descriptors. */
+#define BOUNDARY_HOST_N ENUM_N
 
 /* ---- configuration (--fwpm_* flags) ------------------------------------- */
 
@@ -538,6 +538,27 @@ static void run_boundary_create_enum(bench_state *st, const struct bench_spec *s
     bench_set_items(st, handles);
 }
 
+/* Each thread its own session (opened before the clock starts, closed after
+ * it stops): create + destroy an enumeration handle on it. How well the
+ * threads of one client reach the daemon side by side (the table holds what
+ * the row before left); items: handles. */
+static void run_boundary_threads_create_enum(bench_state *st, const struct bench_spec *sp)
+{
+    const struct fwpm_impl *im = sp->impl;
+    HANDLE h;
+    if (!ok(st, open_one(im, &h), "FwpmEngineOpen0"))
+        return;
+    int64_t handles = 0;
+    while (bench_keep_running(st)) {
+        HANDLE e;
+        if (ok(st, im->create_enum_handle(h, NULL, &e), "CreateEnumHandle") &&
+            ok(st, im->destroy_enum_handle(h, e), "DestroyEnumHandle"))
+            handles++;
+    }
+    im->engine_close(h);
+    bench_set_items(st, handles);
+}
+
 /* Create + page through (BOUNDARY_PAGE a call) + destroy; items: entries. */
 static void run_boundary_enumerate(bench_state *st, const struct bench_spec *sp)
 {
@@ -704,6 +725,13 @@ static void add_boundary(void)
             sp->n = ns[i];
             sp->procs = BOUNDARY_PROCS;
             sp->threads = 1; /* real time: the daemon's work is not this process's CPU */
+            sp->unit = im == &fwpm_impl_host ? BENCH_UNIT_US : BENCH_UNIT_NS;
+        }
+        static const int client_threads[] = {1, 8, 64};
+        for (size_t i = 0; i < sizeof(client_threads) / sizeof(client_threads[0]); i++) {
+            struct bench_spec *sp = add(run_boundary_threads_create_enum, im,
+                                        "boundary/%s/threads_create_enum", im->name);
+            sp->threads = client_threads[i];
             sp->unit = im == &fwpm_impl_host ? BENCH_UNIT_US : BENCH_UNIT_NS;
         }
         struct bench_spec *sp = add(run_boundary_enumerate, im, "boundary/%s/enumerate/n:%llu",
