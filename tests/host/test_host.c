@@ -8,6 +8,8 @@
  * Usage: test_host FWPMD [CASE]
  */
 #include "host_client.h"
+#include "host_sdbus.h"
+#include "host_wire.h"
 #include "page_arena.h"
 
 #include <fwpm_linux.h>
@@ -15,6 +17,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -534,6 +537,126 @@ static void case_thousand_clients(void)
     stop_daemon(d);
 }
 
+/* ---- ids belong to their connection ---------------------------------------- */
+
+static const struct host_sdbus *sdb;
+
+static int raw_append(sd_bus_message *m, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    int r = sdb->message_appendv(m, types, ap);
+    va_end(ap);
+    return r;
+}
+
+/* A raw protocol connection of our own, through host_sdbus's functions. */
+static sd_bus *raw_bus(void)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    strcpy(addr.sun_path, sock);
+    CHECK(connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0, "connect");
+    sd_bus *bus = NULL;
+    CHECK(sdb->bus_new(&bus) >= 0 && sdb->bus_set_fd(bus, fd, fd) >= 0 && sdb->bus_start(bus) >= 0,
+          "bus");
+    return bus;
+}
+
+/* Calls method with the arguments of types; the status, and the reply's
+ * t that follows it in *out when out is not NULL. */
+static uint32_t raw_call(sd_bus *bus, const char *method, uint64_t *out, const char *types, ...)
+{
+    sd_bus_message *m = NULL, *reply = NULL;
+    CHECK(sdb->message_new_method_call(bus, &m, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE,
+                                       method) >= 0,
+          "new call");
+    va_list ap;
+    va_start(ap, types);
+    CHECK(sdb->message_appendv(m, types, ap) >= 0, "append");
+    va_end(ap);
+    CHECK(sdb->bus_call(bus, m, 0, NULL, &reply) >= 0, "%s call", method);
+    sdb->message_unref(m);
+    uint32_t status;
+    uint64_t value = 0;
+    if (out != NULL)
+        CHECK(sdb->message_read(reply, "ut", &status, &value) >= 0, "%s reply", method);
+    else
+        CHECK(sdb->message_read(reply, "u", &status) >= 0, "%s reply", method);
+    sdb->message_unref(reply);
+    if (out != NULL)
+        *out = value;
+    return status;
+}
+
+/* Opens an anonymous session on bus; its id. */
+static uint64_t raw_open(sd_bus *bus)
+{
+    static const GUID zero;
+    sd_bus_message *m = NULL, *reply = NULL;
+    CHECK(sdb->message_new_method_call(bus, &m, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE,
+                                       "Open") >= 0,
+          "new Open");
+    CHECK(sdb->message_append_array(m, 'y', &zero, sizeof(zero)) >= 0, "key");
+    CHECK(raw_append(m, "uuu", 0u, 0u, 0u) >= 0, "flags");
+    CHECK(sdb->message_append_array(m, 'y', "", 0) >= 0 &&
+              sdb->message_append_array(m, 'y', "", 0) >= 0,
+          "strings");
+    CHECK(sdb->bus_call(bus, m, 0, NULL, &reply) >= 0, "Open call");
+    sdb->message_unref(m);
+    uint32_t status;
+    uint64_t id;
+    CHECK(sdb->message_read(reply, "ut", &status, &id) >= 0 && status == ERROR_SUCCESS && id != 0,
+          "Open");
+    sdb->message_unref(reply);
+    return id;
+}
+
+/* Two connections of one process: b cannot name a session or enumeration
+ * handle a holds (ids are per connection: a's second session and second
+ * handle have ids b never issued), a closed session's id stays dead, and id
+ * 0 is never one; each refusal is ERROR_INVALID_HANDLE and changes nothing. */
+static void foreign_ids_child(void *arg)
+{
+    (void)arg;
+    sdb = host_sdbus();
+    CHECK(sdb != NULL, "libsystemd");
+    sd_bus *a = raw_bus(), *b = raw_bus();
+    uint64_t a_first = raw_open(a), sa = raw_open(a), sb = raw_open(b);
+    uint64_t a_first_enum, ea, eb, none;
+    CHECK(raw_call(a, "CreateEnum", &a_first_enum, "t", a_first) == ERROR_SUCCESS, "a's first");
+    CHECK(raw_call(a, "CreateEnum", &ea, "t", sa) == ERROR_SUCCESS, "a's handle");
+    CHECK(raw_call(b, "CreateEnum", &eb, "t", sb) == ERROR_SUCCESS, "b's handle");
+    CHECK(raw_call(b, "CreateEnum", &none, "t", sa) == ERROR_INVALID_HANDLE, "a's session on b");
+    CHECK(raw_call(b, "Destroy", NULL, "tt", sb, ea) == ERROR_INVALID_HANDLE, "a's handle on b");
+    CHECK(raw_call(b, "Close", NULL, "t", sa) == ERROR_INVALID_HANDLE, "closing a's session on b");
+    CHECK(raw_call(a, "Close", NULL, "t", (uint64_t)0) == ERROR_INVALID_HANDLE, "id 0");
+    /* Nothing was touched: every handle still works on its own session. */
+    CHECK(raw_call(a, "Destroy", NULL, "tt", sa, ea) == ERROR_SUCCESS, "a destroys its own");
+    CHECK(raw_call(b, "Destroy", NULL, "tt", sb, eb) == ERROR_SUCCESS, "b destroys its own");
+    CHECK(raw_call(a, "Destroy", NULL, "tt", sa, ea) == ERROR_INVALID_HANDLE, "destroyed twice");
+    CHECK(raw_call(a, "CreateEnum", &ea, "t", sa) == ERROR_SUCCESS, "a's second handle");
+    CHECK(raw_call(a, "Close", NULL, "t", sa) == ERROR_SUCCESS, "a closes its own");
+    CHECK(raw_call(a, "Close", NULL, "t", sa) == ERROR_INVALID_HANDLE, "closed twice");
+    CHECK(raw_call(a, "CreateEnum", &none, "t", sa) == ERROR_INVALID_HANDLE, "a closed session");
+    uint64_t sa2 = raw_open(a);
+    CHECK(sa2 != sa, "an id is never issued twice");
+    CHECK(raw_call(a, "Destroy", NULL, "tt", sa2, ea) == ERROR_INVALID_HANDLE,
+          "a handle closed with its session");
+    CHECK(raw_call(a, "Destroy", NULL, "tt", a_first, a_first_enum) == ERROR_SUCCESS,
+          "a's first handle untouched");
+    CHECK(raw_call(b, "Close", NULL, "t", sb) == ERROR_SUCCESS, "b closes its own");
+    sdb->bus_flush_close_unref(a);
+    sdb->bus_flush_close_unref(b);
+}
+
+static void case_foreign_ids(void)
+{
+    pid_t d = start_daemon(NULL);
+    CHECK(in_child(foreign_ids_child, NULL) == 0, "foreign ids");
+    stop_daemon(d);
+}
+
 /* ---- 100,000 sessions ---------------------------------------------------------- */
 
 enum { HOLDERS = 10, HELD_EACH = 10000 };
@@ -671,6 +794,7 @@ static const struct {
     {"bad_input", case_bad_input},
     {"thousand_clients", case_thousand_clients},
     {"host_arrays", case_host_arrays},
+    {"foreign_ids", case_foreign_ids},
     {"hundred_thousand", case_hundred_thousand},
 };
 
