@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -657,6 +658,70 @@ static void case_foreign_ids(void)
     stop_daemon(d);
 }
 
+/* ---- threads of one client on shared connections --------------------------- */
+
+enum { SHARING_THREADS = 8, SESSIONS_PER_THREAD = 24, SHARING_ROUNDS = 20 };
+
+/* Each thread: its own sessions (8 x 24 = 192 > HOST_CLIENT_POOL_MAX, so
+ * connections are shared), each round enumerating through one of them and
+ * replacing another (close + open), and every call must succeed. */
+static void *sharing_thread(void *arg)
+{
+    (void)arg;
+    HANDLE mine[SESSIONS_PER_THREAD];
+    for (int i = 0; i < SESSIONS_PER_THREAD; i++)
+        mine[i] = open_named(L"sharing");
+    for (int round = 0; round < SHARING_ROUNDS; round++) {
+        HANDLE h = mine[round % SESSIONS_PER_THREAD], e;
+        CHECK(FwpmSessionCreateEnumHandle0(h, NULL, &e) == ERROR_SUCCESS, "create");
+        FWPM_SESSION0 **entries;
+        UINT32 n;
+        CHECK(FwpmSessionEnum0(h, e, INFINITE, &entries, &n) == ERROR_SUCCESS, "enum");
+        bool found = false;
+        for (UINT32 k = 0; k < n; k++)
+            found |= entries[k]->processId == (DWORD)getpid();
+        CHECK(found, "own sessions seen");
+        FwpmFreeMemory0((void **)&entries);
+        CHECK(FwpmSessionDestroyEnumHandle0(h, e) == ERROR_SUCCESS, "destroy");
+        int other = (round + 1) % SESSIONS_PER_THREAD;
+        CHECK(FwpmEngineClose0(mine[other]) == ERROR_SUCCESS, "close");
+        mine[other] = open_named(L"sharing");
+    }
+    for (int i = 0; i < SESSIONS_PER_THREAD; i++)
+        CHECK(FwpmEngineClose0(mine[i]) == ERROR_SUCCESS, "close at the end");
+    return NULL;
+}
+
+static void sharing_child(void *arg)
+{
+    (void)arg;
+    pthread_t t[SHARING_THREADS];
+    for (int i = 0; i < SHARING_THREADS; i++)
+        CHECK(pthread_create(&t[i], NULL, sharing_thread, NULL) == 0, "thread");
+    for (int i = 0; i < SHARING_THREADS; i++)
+        pthread_join(t[i], NULL);
+    HANDLE h = open_named(L"after");
+    CHECK(count_sessions(h, (DWORD)getpid()) == 1, "every other session closed");
+    FwpmEngineClose0(h);
+}
+
+static void case_shared_connections(void)
+{
+    pid_t d = start_daemon(NULL);
+    struct metrics_now base = read_metrics();
+    CHECK(in_child(sharing_child, NULL) == 0, "shared connections");
+    struct metrics_now after = {0};
+    for (int i = 0; i < 1000; i++) { /* bounded: the child's hang-up reaches the daemon */
+        after = read_metrics();
+        if (after.connections <= base.connections)
+            break;
+        usleep(10000);
+    }
+    CHECK(after.connections == base.connections && after.sessions == base.sessions,
+          "connections %g sessions %g", after.connections, after.sessions);
+    stop_daemon(d);
+}
+
 /* ---- 100,000 sessions ---------------------------------------------------------- */
 
 enum { HOLDERS = 10, HELD_EACH = 10000 };
@@ -795,6 +860,7 @@ static const struct {
     {"thousand_clients", case_thousand_clients},
     {"host_arrays", case_host_arrays},
     {"foreign_ids", case_foreign_ids},
+    {"shared_connections", case_shared_connections},
     {"hundred_thousand", case_hundred_thousand},
 };
 
