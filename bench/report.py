@@ -447,6 +447,11 @@ def boundary_table(results):
         rows.append((f"open+close, {t} client thread{'s' if t > 1 else ''} (each its own session)",
                      get("fwpm", f"open_close/threads:{t}"), get("host", f"open_close/threads:{t}"),
                      "rate", lambda b: b.get("items_per_second")))
+    for t in (1, 8, 64):
+        rows.append((f"create+destroy enum handle, {t} client thread{'s' if t > 1 else ''} (each its own session)",
+                     get("fwpm", f"threads_create_enum/threads:{t}"),
+                     get("host", f"threads_create_enum/threads:{t}"),
+                     "rate", lambda b: b.get("items_per_second")))
     fc, hc = get("fwpm", "create_enum/"), get("host", "create_enum/")
     for i, what in enumerate(("create+destroy enum handle, small N", "create+destroy enum handle, large N")):
         rows.append((what, fc[i:i + 1], hc[i:i + 1], "time", lambda b: b["ns"]))
