@@ -73,7 +73,7 @@ struct host_enum {
  * connection per session (its threads share no lock to reach the daemon);
  * beyond, the least-loaded connection. A connection closes when its last
  * session does. lock guards conns and n, and every connection's sessions;
- * it is held only to choose, never across a call to the daemon. A fork
+ * it is held to choose (and to connect), never across a call to the daemon. A fork
  * child starts with an empty pool (the parent's connections are never used
  * there). */
 static struct {
@@ -82,8 +82,16 @@ static struct {
     uint32_t n;
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* sd-bus, loaded by the first connect; every session implies it loaded. */
+/* sd-bus, loaded by the first connect (written once, inside sd_once: the
+ * once orders it before every connect, and so before every use through a
+ * connection, however many threads connect at once). */
 static const struct host_sdbus *sd;
+static pthread_once_t sd_once = PTHREAD_ONCE_INIT;
+
+static void sd_load(void)
+{
+    sd = host_sdbus();
+}
 
 /* ---- the process id, renewed in a fork child (sessions are per process) */
 
@@ -160,10 +168,9 @@ static int connect_daemon(void)
  * when nobody listens. */
 static DWORD connect_bus(sd_bus **out)
 {
-    const struct host_sdbus *loaded = host_sdbus();
-    if (loaded == NULL)
+    pthread_once(&sd_once, sd_load);
+    if (sd == NULL)
         return EPT_S_NOT_REGISTERED; /* no libsystemd.so.0: no way to the daemon */
-    sd = loaded;
     int fd = connect_daemon();
     if (fd < 0)
         return errno == ENOMEM || errno == ENOBUFS ? ERROR_NOT_ENOUGH_MEMORY : EPT_S_NOT_REGISTERED;
@@ -195,7 +202,10 @@ static void host_conn_release(struct host_conn *conn)
 }
 
 /* A connection for one more session, with a reference and the session
- * counted on it; NULL with *status when no new connection could be made. */
+ * counted on it; NULL with *status when no new connection could be made.
+ * A new connection is made under the pool's lock (a connect and no round
+ * trip: sd-bus authenticates with the first call, outside it), so at most
+ * HOST_CLIENT_POOL_MAX are ever made. */
 static struct host_conn *pool_join(DWORD *status)
 {
     pthread_mutex_lock(&pool.lock);
