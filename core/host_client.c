@@ -36,7 +36,9 @@ struct host_conn {
     _Atomic uint64_t refs;
     pthread_mutex_t lock;
     sd_bus *bus;
-    uint32_t sessions;
+    int fd;            /* the bus's socket, fixed once connected (the fork child closes it) */
+    uint32_t sessions; /* under the pool's lock */
+    bool dead;         /* under the pool's lock: a call failed on the transport; out of the pool */
 };
 
 /* One session: its connection and the id the daemon issued for it there.
@@ -102,7 +104,14 @@ static void pid_after_fork(void)
 {
     atomic_store_explicit(&current_pid, getpid(), memory_order_relaxed);
     /* The only thread of the child: the parent's connections are forgotten
-     * (their objects stay unreachable in the child's copy). */
+     * (their objects stay unreachable in the child's copy), and their
+     * sockets closed, so that the daemon sees the hang-up, and runs the
+     * parent's sessions down, when the parent ends, however long the child
+     * lives (close is async-signal-safe; fd is fixed once a connection is
+     * in the pool). A connection a parent thread was making at the fork is
+     * not in the pool yet: its socket stays open in the child. */
+    for (uint32_t i = 0; i < pool.n; i++)
+        close(pool.conns[i]->fd);
     pthread_mutex_init(&pool.lock, NULL);
     pool.n = 0;
 }
@@ -166,7 +175,7 @@ static int connect_daemon(void)
 
 /* A started sd-bus peer connection, or an error code: EPT_S_NOT_REGISTERED
  * when nobody listens. */
-static DWORD connect_bus(sd_bus **out)
+static DWORD connect_bus(sd_bus **out, int *out_fd)
 {
     pthread_once(&sd_once, sd_load);
     if (sd == NULL)
@@ -190,6 +199,8 @@ static DWORD connect_bus(sd_bus **out)
         return r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : EPT_S_NOT_REGISTERED;
     }
     *out = bus;
+    if (out_fd != NULL)
+        *out_fd = fd;
     return ERROR_SUCCESS;
 }
 
@@ -201,18 +212,47 @@ static void host_conn_release(struct host_conn *conn)
     memory_free(conn, sizeof(*conn), MEMORY_DATA);
 }
 
+/* Takes conn out of the pool's array, if it is there (a dead one is not).
+ * The pool's lock held. */
+static void pool_remove(struct host_conn *conn)
+{
+    for (uint32_t i = 0; i < pool.n; i++)
+        if (pool.conns[i] == conn) {
+            pool.conns[i] = pool.conns[--pool.n];
+            return;
+        }
+}
+
+/* A call on conn failed on the transport (the daemon is gone or the
+ * connection broke): no new session joins it, and its place in the pool
+ * goes to a fresh connection, so a full pool of dead connections cannot
+ * fail every later open. Its sessions keep it until they close. conn's
+ * lock held (the order is conn->lock, then the pool's lock; nothing takes
+ * them the other way round). */
+static void conn_mark_dead(struct host_conn *conn)
+{
+    pthread_mutex_lock(&pool.lock);
+    if (!conn->dead) {
+        conn->dead = true;
+        pool_remove(conn);
+    }
+    pthread_mutex_unlock(&pool.lock);
+}
+
 /* A connection for one more session, with a reference and the session
- * counted on it; NULL with *status when no new connection could be made.
+ * counted on it (*fresh: made for it); NULL with *status when no new
+ * connection could be made.
  * A new connection is made under the pool's lock (a connect and no round
  * trip: sd-bus authenticates with the first call, outside it), so at most
  * HOST_CLIENT_POOL_MAX are ever made. */
-static struct host_conn *pool_join(DWORD *status)
+static struct host_conn *pool_join(DWORD *status, bool *fresh)
 {
     pthread_mutex_lock(&pool.lock);
     struct host_conn *conn = NULL;
-    if (pool.n < HOST_CLIENT_POOL_MAX) {
+    *fresh = pool.n < HOST_CLIENT_POOL_MAX;
+    if (*fresh) {
         conn = memory_alloc(sizeof(*conn), MEMORY_DATA);
-        *status = conn == NULL ? ERROR_NOT_ENOUGH_MEMORY : connect_bus(&conn->bus);
+        *status = conn == NULL ? ERROR_NOT_ENOUGH_MEMORY : connect_bus(&conn->bus, &conn->fd);
         if (*status != ERROR_SUCCESS) {
             memory_free(conn, conn == NULL ? 0 : sizeof(*conn), MEMORY_DATA);
             pthread_mutex_unlock(&pool.lock);
@@ -221,6 +261,7 @@ static struct host_conn *pool_join(DWORD *status)
         atomic_init(&conn->refs, 0);
         pthread_mutex_init(&conn->lock, NULL);
         conn->sessions = 0;
+        conn->dead = false;
         pool.conns[pool.n++] = conn;
     } else {
         conn = pool.conns[0];
@@ -245,11 +286,7 @@ static void pool_leave(struct host_conn *conn)
     pthread_mutex_lock(&pool.lock);
     bool last = --conn->sessions == 0;
     if (last)
-        for (uint32_t i = 0; i < pool.n; i++)
-            if (pool.conns[i] == conn) {
-                pool.conns[i] = pool.conns[--pool.n];
-                break;
-            }
+        pool_remove(conn);
     pthread_mutex_unlock(&pool.lock);
     if (!last)
         return;
@@ -359,10 +396,22 @@ static int append(sd_bus_message *m, const char *types, ...)
     return r;
 }
 
-/* Calls method on bus (its connection's lock held); *reply on success. The
- * first reply argument is always the engine's status. */
-static DWORD call(sd_bus *bus, const char *method, sd_bus_message **reply, const char *types, ...)
+/* The status of a failed sd-bus call on conn (its lock held): out of
+ * memory, or an RPC code, and then conn is dead. */
+static DWORD transport_failure(struct host_conn *conn, int r)
 {
+    if (r == -ENOMEM)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    conn_mark_dead(conn);
+    return rpc_status(r);
+}
+
+/* Calls method on conn (its lock held); *reply on success. The first reply
+ * argument is always the engine's status. */
+static DWORD call(struct host_conn *conn, const char *method, sd_bus_message **reply,
+                  const char *types, ...)
+{
+    sd_bus *bus = conn->bus;
     sd_bus_message *m = NULL;
     int r = sd->message_new_method_call(bus, &m, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE, method);
     if (r >= 0 && types != NULL) {
@@ -375,7 +424,7 @@ static DWORD call(sd_bus *bus, const char *method, sd_bus_message **reply, const
         r = sd->bus_call(bus, m, 0, NULL, reply);
     sd->message_unref(m);
     if (r < 0)
-        return r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : rpc_status(r);
+        return transport_failure(conn, r);
     uint32_t status;
     if (sd->message_read(*reply, "u", &status) < 0) {
         *reply = sd->message_unref(*reply);
@@ -394,9 +443,10 @@ static int append_string(sd_bus_message *m, const wchar_t *s)
     return sd->message_append_array(m, 'y', s == NULL ? "" : (const void *)s, n * sizeof(wchar_t));
 }
 
-/* Opens a session on the connection (its lock held); *id on success. */
-static DWORD send_open(sd_bus *bus, const FWPM_SESSION0 *session, uint64_t *id)
+/* Opens a session on conn (its lock held); *id on success. */
+static DWORD send_open(struct host_conn *conn, const FWPM_SESSION0 *session, uint64_t *id)
 {
+    sd_bus *bus = conn->bus;
     static const FWPM_SESSION0 anonymous;
     if (session == NULL)
         session = &anonymous;
@@ -418,12 +468,39 @@ static DWORD send_open(sd_bus *bus, const FWPM_SESSION0 *session, uint64_t *id)
         r = sd->bus_call(bus, m, 0, NULL, &reply);
     sd->message_unref(m);
     if (r < 0)
-        return r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : rpc_status(r);
+        return transport_failure(conn, r);
     uint32_t status = RPC_S_CALL_FAILED;
     if (sd->message_read(reply, "ut", &status, id) < 0)
         status = RPC_S_CALL_FAILED;
     sd->message_unref(reply);
     return status;
+}
+
+/* Opens a session on a connection of the pool: the connection, with the
+ * session's reference, and *id; NULL with *status. An existing connection
+ * that turns out dead (a daemon restarted since) leaves the pool and the
+ * open is tried again, on a fresh connection once no live one is left: the
+ * dead connection's daemon, if it ever saw the request, ran its sessions
+ * down with it. Bounded: each retry takes a connection out of the pool. */
+static struct host_conn *open_on_pool(const FWPM_SESSION0 *session, uint64_t *id, DWORD *status)
+{
+    for (unsigned attempt = 0; attempt <= HOST_CLIENT_POOL_MAX; attempt++) {
+        bool fresh;
+        struct host_conn *conn = pool_join(status, &fresh);
+        if (conn == NULL)
+            return NULL;
+        pthread_mutex_lock(&conn->lock);
+        *status = send_open(conn, session, id);
+        pthread_mutex_unlock(&conn->lock);
+        if (*status == ERROR_SUCCESS)
+            return conn;
+        pool_leave(conn);
+        host_conn_release(conn);
+        bool transport = *status == RPC_S_SERVER_UNAVAILABLE || *status == RPC_S_CALL_FAILED;
+        if (fresh || !transport)
+            return NULL;
+    }
+    return NULL;
 }
 
 DWORD host_client_open(const FWPM_SESSION0 *session, HANDLE *engine_handle)
@@ -438,17 +515,8 @@ DWORD host_client_open(const FWPM_SESSION0 *session, HANDLE *engine_handle)
         return ERROR_NOT_ENOUGH_MEMORY;
     }
     DWORD status;
-    struct host_conn *conn = pool_join(&status);
-    if (conn != NULL) {
-        pthread_mutex_lock(&conn->lock);
-        status = send_open(conn->bus, session, &hs->id);
-        pthread_mutex_unlock(&conn->lock);
-        if (status != ERROR_SUCCESS) {
-            pool_leave(conn);
-            host_conn_release(conn);
-        }
-    }
-    if (status != ERROR_SUCCESS) {
+    struct host_conn *conn = open_on_pool(session, &hs->id, &status);
+    if (conn == NULL) {
         handles_cancel(h);
         memory_free(hs, sizeof(*hs), MEMORY_DATA);
         return status;
@@ -478,7 +546,7 @@ DWORD host_client_close(HANDLE engine_handle)
     struct host_conn *conn = hs->conn;
     pthread_mutex_lock(&conn->lock);
     sd_bus_message *reply = NULL;
-    DWORD status = call(conn->bus, "Close", &reply, "t", hs->id);
+    DWORD status = call(conn, "Close", &reply, "t", hs->id);
     sd->message_unref(reply);
     hs->closed = true;
     host_session_drop_enums(hs);
@@ -504,7 +572,7 @@ DWORD host_client_create_enum(HANDLE engine_handle, HANDLE *enum_handle)
     DWORD status = ERROR_INVALID_HANDLE;
     if (host_session_lock(hs)) {
         sd_bus_message *reply = NULL;
-        status = call(hs->conn->bus, "CreateEnum", &reply, "t", hs->id);
+        status = call(hs->conn, "CreateEnum", &reply, "t", hs->id);
         uint64_t id = 0;
         if (reply != NULL && sd->message_read(reply, "t", &id) < 0 && status == ERROR_SUCCESS)
             status = RPC_S_CALL_FAILED;
@@ -540,7 +608,7 @@ DWORD host_client_destroy_enum(HANDLE engine_handle, HANDLE enum_handle)
             status = ERROR_INVALID_HANDLE; /* never: removals hold this lock too */
         if (status == ERROR_SUCCESS) {
             sd_bus_message *reply = NULL;
-            status = call(hs->conn->bus, "Destroy", &reply, "tt", hs->id, en->id);
+            status = call(hs->conn, "Destroy", &reply, "tt", hs->id, en->id);
             sd->message_unref(reply);
             host_enum_retire(en); /* gone here whatever the daemon said */
         }
@@ -596,7 +664,7 @@ static DWORD fetch_chunk(struct host_session *hs, uint64_t enum_id, uint32_t ask
     if (l->n == l->capacity && !reply_list_grow(l))
         return ERROR_NOT_ENOUGH_MEMORY;
     sd_bus_message *reply = NULL;
-    DWORD status = call(hs->conn->bus, "Enum", &reply, "ttu", hs->id, enum_id, ask);
+    DWORD status = call(hs->conn, "Enum", &reply, "ttu", hs->id, enum_id, ask);
     if (status != ERROR_SUCCESS) {
         sd->message_unref(reply);
         return status;
@@ -657,7 +725,7 @@ DWORD host_client_enum(HANDLE engine_handle, HANDLE enum_handle, UINT32 requeste
 DWORD host_client_metrics(char **text)
 {
     sd_bus *bus = NULL;
-    DWORD status = connect_bus(&bus);
+    DWORD status = connect_bus(&bus, NULL);
     if (status != ERROR_SUCCESS)
         return status;
     sd_bus_message *m = NULL, *reply = NULL;

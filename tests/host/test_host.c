@@ -847,6 +847,103 @@ static void case_host_arrays(void)
     stop_daemon(d);
 }
 
+/* A fork child keeps none of its parent's sessions alive: the parent
+ * (its sessions open) forks a child that lives on; once the parent is
+ * SIGKILL'd its sessions go, though the child still holds copies of
+ * whatever descriptors it inherited. */
+static void forking_parent(int ready_fd, int release_fd)
+{
+    open_named(L"parent");
+    open_named(L"parent");
+    pid_t child = fork();
+    CHECK(child >= 0, "fork");
+    if (child == 0) {
+        char c;
+        ssize_t got = read(release_fd, &c, 1); /* until the observer lets go */
+        (void)got;
+        _exit(0);
+    }
+    char c = 'r';
+    CHECK(write(ready_fd, &c, 1) == 1, "ready");
+    pause();
+    _exit(0);
+}
+
+static void fork_child_observer(void *arg)
+{
+    (void)arg;
+    HANDLE me = open_named(L"observer");
+    int ready[2], release[2];
+    CHECK(pipe(ready) == 0 && pipe(release) == 0, "pipes");
+    pid_t parent = fork();
+    CHECK(parent >= 0, "fork");
+    if (parent == 0) {
+        close(release[1]);
+        forking_parent(ready[1], release[0]);
+    }
+    close(release[0]);
+    char c;
+    CHECK(read(ready[0], &c, 1) == 1, "parent ready");
+    CHECK(count_sessions(me, (DWORD)parent) == 2, "the parent's sessions");
+    kill(parent, SIGKILL);
+    waitpid(parent, NULL, 0);
+    CHECK(settles_at(me, (DWORD)parent, 0), "a fork child kept its parent's sessions open");
+    close(release[1]); /* the grandchild reads end-of-file and exits */
+    FwpmEngineClose0(me);
+}
+
+static void case_fork_child_keeps_no_session(void)
+{
+    pid_t d = start_daemon(NULL);
+    CHECK(in_child(fork_child_observer, NULL) == 0, "fork child");
+    stop_daemon(d);
+}
+
+/* A process whose pool is full when the daemon restarts: a new session
+ * still opens (on a fresh connection, not on a dead one), and the old
+ * sessions answer RPC errors. */
+static void full_pool_child(void *arg)
+{
+    struct kill_sync *k = arg;
+    HANDLE held[HOST_CLIENT_POOL_MAX + 1];
+    for (unsigned i = 0; i < HOST_CLIENT_POOL_MAX + 1; i++)
+        held[i] = open_named(L"before");
+    char c = 'r';
+    CHECK(write(k->ready[1], &c, 1) == 1 && read(k->killed[0], &c, 1) == 1, "sync");
+    HANDLE fresh = open_named(L"after"); /* CHECKs success */
+    CHECK(count_sessions(fresh, 0) == 1, "the new daemon holds the new session only");
+    for (unsigned i = 0; i < HOST_CLIENT_POOL_MAX + 1; i++) {
+        DWORD r = FwpmEngineClose0(held[i]);
+        CHECK(r == RPC_S_SERVER_UNAVAILABLE || r == RPC_S_CALL_FAILED, "old close: %s",
+              fwpm_strerror(r));
+    }
+    CHECK(FwpmEngineClose0(fresh) == ERROR_SUCCESS, "new close");
+}
+
+static void case_full_pool_after_restart(void)
+{
+    pid_t d = start_daemon(NULL);
+    struct kill_sync k;
+    CHECK(pipe(k.ready) == 0 && pipe(k.killed) == 0, "pipes");
+    pid_t client = fork();
+    CHECK(client >= 0, "fork");
+    if (client == 0) {
+        use_host_engine();
+        full_pool_child(&k);
+        _exit(0);
+    }
+    char c;
+    CHECK(read(k.ready[0], &c, 1) == 1, "client ready");
+    kill(d, SIGKILL);
+    waitpid(d, NULL, 0);
+    d = start_daemon(NULL);
+    CHECK(write(k.killed[1], &c, 1) == 1, "tell the client");
+    int status;
+    waitpid(client, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "full pool after a restart");
+    stop_daemon(d);
+}
+
 static const struct {
     const char *name;
     void (*run)(void);
@@ -862,6 +959,8 @@ static const struct {
     {"foreign_ids", case_foreign_ids},
     {"shared_connections", case_shared_connections},
     {"hundred_thousand", case_hundred_thousand},
+    {"fork_child_keeps_no_session", case_fork_child_keeps_no_session},
+    {"full_pool_after_restart", case_full_pool_after_restart},
 };
 
 int main(int argc, char **argv)
