@@ -33,21 +33,19 @@
 #include "sanitizer.h"
 #include "sessions_table.h"
 #include "trace.h"
+#include "writer_lock.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 
 static struct engine {
-    pthread_mutex_t writer_lock;
+    /* Spun on, never slept on (writer_lock.h): critical sections are short
+     * (one combined batch; they allocate only when the sessions table grows
+     * or an edit's estimate of its chunks fell short, and free nothing). */
+    struct writer_lock writer_lock;
     struct sessions_table sessions;
     struct version_store versions;
-} engine = {
-    /* Adaptive: a writer spins briefly before sleeping. Critical sections are
-     * short (O(log n) path copies; they allocate only when the sessions
-     * table grows or the edit's estimate of its chunks fell short, and free
-     * nothing), and a futex round trip costs more than waiting one out. */
-    .writer_lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP,
-};
+} engine;
 
 static void engine_release_cached(void);
 
@@ -111,11 +109,11 @@ static void reclaim_if_pending(void)
         /* Relaxed: ordered by the fences (see the top of this file). */
         if (!atomic_load_explicit(&reclaim_pending, memory_order_relaxed))
             return;
-        if (pthread_mutex_trylock(&engine.writer_lock) != 0)
+        if (!writer_lock_try(&engine.writer_lock))
             return; /* the holder sees the flag after it unlocks */
         reclaim_pending_clear();
         struct version *dead = version_store_reclaim(&engine.versions);
-        pthread_mutex_unlock(&engine.writer_lock);
+        writer_lock_release(&engine.writer_lock);
         /* Pairs with the fence in mark_reclaim_pending, as in writer_unlock. */
         full_fence();
         version_free_reclaimed(&engine.versions, dead);
@@ -124,12 +122,12 @@ static void reclaim_if_pending(void)
 
 static void writer_lock(void)
 {
-    pthread_mutex_lock(&engine.writer_lock);
+    writer_lock_acquire(&engine.writer_lock);
 }
 
 static void writer_unlock(void)
 {
-    pthread_mutex_unlock(&engine.writer_lock);
+    writer_lock_release(&engine.writer_lock);
     /* Pairs with the fence in mark_reclaim_pending: either that reader's
      * trylock sees this unlock, or we see its flag here. */
     full_fence();
@@ -223,17 +221,6 @@ struct write_request {
 /* Posted requests, newest first. */
 static _Atomic(struct write_request *) pending_writes;
 
-/* Spins on `done` (and tries the lock) this many times before sleeping on
- * the lock: a batch is applied in well under a microsecond. */
-#define COMBINE_SPINS 64u
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-
 static void write_post(struct write_request *r)
 {
     struct write_request *head = atomic_load_explicit(&pending_writes, memory_order_relaxed);
@@ -288,21 +275,95 @@ static bool write_apply(struct version_edit *batch, struct write_request *r)
     return true;
 }
 
-/* Under the writer lock: applies every posted request as one version. The
- * batch is built in the oldest request's edit, which its writer finishes. */
+/* Under the writer lock: applies the requests of list to the batch's edit
+ * (begun, or not when begin failed); *count grows by their number. Returns
+ * true when one of them changed the set. */
+static bool write_apply_all(struct version_edit *batch, bool begun, struct write_request *list,
+                            unsigned *count)
+{
+    bool changed = false;
+    for (struct write_request *r = list; r != NULL; r = r->next) {
+        if (begun)
+            changed |= write_apply(batch, r);
+        else
+            r->status = ERROR_NOT_ENOUGH_MEMORY; /* no version root: nothing changes */
+        ++*count;
+    }
+    return changed;
+}
+
+/* Under the writer lock: true when some request waits on the stack. */
+static bool writes_are_pending(void)
+{
+    /* Relaxed: a hint; writes_take_pending's exchange takes what is there. */
+    return atomic_load_explicit(&pending_writes, memory_order_relaxed) != NULL;
+}
+
+/* Writer-owned (under the writer lock): the last batch served more than one
+ * writer. Then the next combiner lingers for company (combine_linger). */
+static bool combine_had_company;
+
+/* Writer-owned (under the writer lock): what the batches held, for tests. */
+static struct engine_batch_stats batch_stats;
+
+/* Under the writer lock: one more batch of count requests. */
+static void batch_stats_add(unsigned count)
+{
+    batch_stats.batches++;
+    batch_stats.requests += count;
+    if (count > batch_stats.largest)
+        batch_stats.largest = count;
+}
+
+/* Pause rounds a combiner waits for one more request before publishing:
+ * about the time a writer takes to prepare its next write. */
+#define COMBINE_LINGER_SPINS 128u
+
+/* Under the writer lock, when the stack was empty: waits a little for a
+ * request to be posted; true when one was. Only when writes come from more
+ * than one thread: writers that just returned from a shared batch prepare
+ * their next writes side by side, and one short wait puts them in one batch
+ * again, where each would otherwise take the lock (and the writer's data)
+ * over to its own core. */
+static bool combine_linger(void)
+{
+    for (unsigned round = 0; round < COMBINE_LINGER_SPINS; round++) {
+        if (writes_are_pending())
+            return true;
+        writer_lock_backoff(0);
+    }
+    return false;
+}
+
+/* Under the writer lock: applies every posted request as one version, and
+ * those posted meanwhile too, up to ENGINE_COMBINE_BATCH_MAX: one publication for
+ * all of them, while the waiters spin on their done flags (the writer's
+ * data stays in one core's cache). The batch is built in the oldest
+ * request's edit, which its writer finishes. */
 static void combine_pending(void)
 {
     struct write_request *list = writes_take_pending();
     if (list == NULL)
         return;
     struct version_edit *batch = list->edit;
-    bool begun = version_edit_begin(batch), changed = false;
-    for (struct write_request *r = list; r != NULL; r = r->next) {
-        if (begun)
-            changed |= write_apply(batch, r);
-        else
-            r->status = ERROR_NOT_ENOUGH_MEMORY; /* no version root: nothing changes */
+    bool begun = version_edit_begin(batch);
+    unsigned count = 0;
+    bool changed = write_apply_all(batch, begun, list, &count);
+    bool may_linger = combine_had_company;
+    struct write_request *last = list;
+    while (count < ENGINE_COMBINE_BATCH_MAX) {
+        if (!writes_are_pending()) {
+            if (!may_linger || !combine_linger())
+                break;
+            may_linger = false; /* once a batch: its wait stays bounded */
+        }
+        while (last->next != NULL)
+            last = last->next;
+        last->next = writes_take_pending();
+        changed |= write_apply_all(batch, begun, last->next, &count);
     }
+    combine_had_company = count > 1;
+    batch_stats_add(count);
     if (changed)
         version_edit_publish(batch); /* the instant of every change in the batch */
     while (list != NULL) {
@@ -320,21 +381,19 @@ static bool write_is_done(struct write_request *r)
     return atomic_load_explicit(&r->done, memory_order_acquire);
 }
 
-/* Posts r and returns once some writer (maybe this one) has applied it. */
+/* Posts r and returns once some writer (maybe this one) has applied it.
+ * While it waits, it only reads: its done flag, and the lock word until it
+ * reads free (writer_lock.h). */
 static DWORD write_and_wait(struct write_request *r)
 {
     atomic_init(&r->done, false);
     write_post(r);
-    for (unsigned spins = 0;; spins++) {
+    for (unsigned round = 0;; round++) {
         if (write_is_done(r))
             return r->status;
-        if (pthread_mutex_trylock(&engine.writer_lock) == 0)
+        if (writer_lock_try(&engine.writer_lock))
             break;
-        if (spins == COMBINE_SPINS) {
-            writer_lock(); /* sleep until the holder is through */
-            break;
-        }
-        cpu_relax();
+        writer_lock_backoff(round);
     }
     /* Our request was posted before we took the lock: this round applies it,
      * unless an earlier holder already has. */
@@ -413,6 +472,13 @@ unsigned engine_pending_writes_for_test(void)
     return n;
 }
 
+void engine_batch_stats_for_test(struct engine_batch_stats *out)
+{
+    writer_lock();
+    *out = batch_stats;
+    writer_unlock();
+}
+
 uint64_t engine_version_for_test(void)
 {
     return version_store_current_number(&engine.versions);
@@ -420,8 +486,7 @@ uint64_t engine_version_for_test(void)
 
 void engine_reset_after_fork(void)
 {
-    pthread_mutex_t adaptive = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
-    engine.writer_lock = adaptive;
+    writer_lock_reset(&engine.writer_lock);
     pthread_mutex_init(&init_lock, NULL);
     atomic_store_explicit(&reclaim_pending, false, memory_order_relaxed);
     /* Requests the parent's other threads had posted belong to threads the
