@@ -12,10 +12,10 @@
  * Why nothing is lost, in two parts:
  *   - The raiser stores the flag, then tries the lock; the holder unlocks,
  *     then loads the flag. Each side's store must be ordered before its
- *     load, which only a full fence does (mark_reclaim_pending, and after
- *     every unlock). With the two fences, either the raiser's trylock sees
- *     the unlock, or the holder's load sees the flag. The flag's own loads
- *     can then be relaxed.
+ *     load, which only a full fence does (mark_reclaim_pending, and the one
+ *     that ends every unlock, writer_lock_release). With the two fences, either the raiser's
+ * trylock sees the unlock, or the holder's load sees the flag. The flag's own loads can then be
+ * relaxed.
  *   - The holder clears the flag, then scans the reference counts. A
  *     release whose last reference the scan missed raises the flag after
  *     its decrement; the clear is an acquire exchange and the raise a
@@ -113,9 +113,9 @@ static void reclaim_if_pending(void)
             return; /* the holder sees the flag after it unlocks */
         reclaim_pending_clear();
         struct version *dead = version_store_reclaim(&engine.versions);
+        /* Ends with a full fence: pairs with the fence in
+         * mark_reclaim_pending, as in writer_unlock. */
         writer_lock_release(&engine.writer_lock);
-        /* Pairs with the fence in mark_reclaim_pending, as in writer_unlock. */
-        full_fence();
         version_free_reclaimed(&engine.versions, dead);
     }
 }
@@ -127,10 +127,10 @@ static void writer_lock(void)
 
 static void writer_unlock(void)
 {
+    /* Ends with a full fence, which pairs with the fence in
+     * mark_reclaim_pending: either that reader's trylock sees this unlock, or
+     * we see its flag here. */
     writer_lock_release(&engine.writer_lock);
-    /* Pairs with the fence in mark_reclaim_pending: either that reader's
-     * trylock sees this unlock, or we see its flag here. */
-    full_fence();
     reclaim_if_pending();
 }
 
@@ -330,7 +330,7 @@ static bool combine_linger(void)
     for (unsigned round = 0; round < COMBINE_LINGER_SPINS; round++) {
         if (writes_are_pending())
             return true;
-        writer_lock_backoff(0);
+        writer_lock_wait(&engine.writer_lock, 0, NULL); /* a pause */
     }
     return false;
 }
@@ -382,8 +382,8 @@ static bool write_is_done(struct write_request *r)
 }
 
 /* Posts r and returns once some writer (maybe this one) has applied it.
- * While it waits, it only reads: its done flag, and the lock word until it
- * reads free (writer_lock.h). */
+ * While it spins, it only reads: its done flag, and the lock word until it
+ * reads free; a long wait sleeps until a release (writer_lock.h). */
 static DWORD write_and_wait(struct write_request *r)
 {
     atomic_init(&r->done, false);
@@ -393,7 +393,7 @@ static DWORD write_and_wait(struct write_request *r)
             return r->status;
         if (writer_lock_try(&engine.writer_lock))
             break;
-        writer_lock_backoff(round);
+        writer_lock_wait(&engine.writer_lock, round, &r->done);
     }
     /* Our request was posted before we took the lock: this round applies it,
      * unless an earlier holder already has. */

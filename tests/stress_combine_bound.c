@@ -15,6 +15,8 @@
  *   4. The engine is empty and memory is back at the baseline afterwards.
  * Then, with the writer lock held by the test, all writers post one open
  * each and are applied as one batch of exactly that many (one version).
+ * Their wait is long, so they go past spinning and yielding to sleep on the
+ * lock's futex: a release that failed to wake them would hang the test.
  */
 #include "engine.h"
 #include "stress.h"
