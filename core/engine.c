@@ -316,8 +316,9 @@ static void batch_stats_add(unsigned count)
 }
 
 /* Pause rounds a combiner waits for one more request before publishing:
- * about the time a writer takes to prepare its next write. */
-#define COMBINE_LINGER_SPINS 128u
+ * about the time a writer takes to prepare its next write (a pause takes
+ * 10 to 30 ns here: 0.3 to 1 us). */
+#define COMBINE_LINGER_SPINS 32u
 
 /* Under the writer lock, when the stack was empty: waits a little for a
  * request to be posted; true when one was. Only when writes come from more
