@@ -186,17 +186,18 @@ static DWORD insert_with_unique_key(struct session *s, bool generated)
 }
 
 /* ---- combined writes --------------------------------------------------------
- * A writer does not change the set itself: it prepares its edit (all the
- * allocation, no lock), posts a request on the pending stack, and whoever
- * holds the writer lock applies every posted request to ONE edit and
- * publishes it as one version (flat combining). Under contention one lock
- * hand-off and one publication serve a whole batch; alone, a writer posts,
- * takes the lock and applies its own request.
+ * A writer prepares its edit (all the allocation, no lock). If the writer
+ * lock is free it takes it and applies its own request; otherwise it posts
+ * the request on the pending stack. Whoever holds the writer lock applies
+ * every posted request to ONE edit and publishes it as one version (flat
+ * combining). Under contention one lock hand-off and one publication serve a
+ * whole batch; alone, a writer touches neither the stack nor anybody's flag.
  *
  * Every change of a batch takes effect at its one publication, which lies
  * inside each of the batched calls (posted before, done after): every
  * version is still the exact set at one instant. Each request is applied
- * exactly once: it leaves the stack by one exchange, under the lock.
+ * exactly once: a posted one leaves the stack by one exchange, under the
+ * lock; an unposted one is only ever seen by its own writer.
  *
  * A request lives on its writer's stack. The writer owns it until it is
  * posted and again once `done` is set; in between only the lock's holder
@@ -336,14 +337,14 @@ static bool combine_linger(void)
     return false;
 }
 
-/* Under the writer lock: applies every posted request as one version, and
- * those posted meanwhile too, up to ENGINE_COMBINE_BATCH_MAX: one publication for
- * all of them, while the waiters spin on their done flags (the writer's
- * data stays in one core's cache). The batch is built in the oldest
- * request's edit, which its writer finishes. */
-static void combine_pending(void)
+/* Under the writer lock: applies the requests of list (oldest first; taken
+ * off the stack, or a lone writer's own) as one version, and those posted
+ * meanwhile too, up to ENGINE_COMBINE_BATCH_MAX: one publication for all of
+ * them, while the waiters spin on their done flags (the writer's data stays
+ * in one core's cache). The batch is built in the first request's edit,
+ * which its writer finishes. */
+static void combine(struct write_request *list)
 {
-    struct write_request *list = writes_take_pending();
     if (list == NULL)
         return;
     struct version_edit *batch = list->edit;
@@ -378,7 +379,7 @@ static void combine_pending(void)
 
 static bool write_is_done(struct write_request *r)
 {
-    /* Acquire: pairs with the release in combine_pending. */
+    /* Acquire: pairs with the release in combine. */
     return atomic_load_explicit(&r->done, memory_order_acquire);
 }
 
@@ -388,6 +389,14 @@ static bool write_is_done(struct write_request *r)
 static DWORD write_and_wait(struct write_request *r)
 {
     atomic_init(&r->done, false);
+    if (writer_lock_try(&engine.writer_lock)) {
+        /* The lock was free: no need to post. Our request heads the batch;
+         * the requests posted meanwhile join it. */
+        r->next = NULL;
+        combine(r);
+        writer_unlock();
+        return r->status;
+    }
     write_post(r);
     for (unsigned round = 0;; round++) {
         if (write_is_done(r))
@@ -398,7 +407,7 @@ static DWORD write_and_wait(struct write_request *r)
     }
     /* Our request was posted before we took the lock: this round applies it,
      * unless an earlier holder already has. */
-    combine_pending();
+    combine(writes_take_pending());
     writer_unlock();
     return r->status;
 }

@@ -67,8 +67,11 @@ static inline void writer_lock_sleep(struct writer_lock *l, const _Atomic bool *
      * store before its load of the count (writer_lock_release): either we see
      * the release, or it sees us and wakes us. */
     atomic_fetch_add_explicit(&l->sleepers, 1u, memory_order_seq_cst);
-    /* Relaxed: the caller re-checks both with the proper orders. */
-    bool ready = atomic_load_explicit(&l->held, memory_order_relaxed) == 0 ||
+    /* Seq_cst: follows our increment in the single total order, so it sees
+     * the release store of a releaser whose fence preceded the increment
+     * (which may have read no sleepers). Done: relaxed, a shortcut only; the
+     * caller re-checks it with acquire. */
+    bool ready = atomic_load_explicit(&l->held, memory_order_seq_cst) == 0 ||
                  (done != NULL && atomic_load_explicit(done, memory_order_relaxed));
     if (!ready)
         syscall(SYS_futex, &l->releases, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
