@@ -16,6 +16,7 @@
 #ifndef FWPM_CORE_CHUNK_POOL_H
 #define FWPM_CORE_CHUNK_POOL_H
 
+#include "container_of.h"
 #include "vector.h"
 
 #include <stdatomic.h>
@@ -37,11 +38,35 @@ static inline void chunk_pool_init(struct chunk_pool *pool)
     atomic_init(&pool->hint, 0);
 }
 
-/* Under the writer lock: one chunk, or NULL when the pool is empty. */
-struct vector_chunk *chunk_pool_take(struct chunk_pool *pool);
+/* The link is the chunk's garbage header. */
+static inline struct vector_chunk *chunk_pool_next(struct vector_chunk *c)
+{
+    struct garbage *next = c->garbage.next;
+    return next != NULL ? container_of(next, struct vector_chunk, garbage) : NULL;
+}
+
+/* Under the writer lock: one chunk, or NULL when the pool is empty. Inline:
+ * every write takes and keeps a few, under the lock. */
+static inline struct vector_chunk *chunk_pool_take(struct chunk_pool *pool)
+{
+    struct vector_chunk *c = pool->first;
+    if (c != NULL) {
+        pool->first = chunk_pool_next(c);
+        pool->count--;
+    }
+    return c;
+}
 
 /* Under the writer lock: keeps c; false (c not taken) when the pool is full. */
-bool chunk_pool_keep(struct chunk_pool *pool, struct vector_chunk *c);
+static inline bool chunk_pool_keep(struct chunk_pool *pool, struct vector_chunk *c)
+{
+    if (pool->count >= CHUNK_POOL_MAX)
+        return false;
+    c->garbage.next = pool->first != NULL ? &pool->first->garbage : NULL;
+    pool->first = c;
+    pool->count++;
+    return true;
+}
 
 /* Under the writer lock: makes the count visible to chunk_pool_hint. */
 static inline void chunk_pool_publish_hint(struct chunk_pool *pool)

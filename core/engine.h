@@ -82,6 +82,20 @@ void engine_release_writers_for_test(void);
 unsigned engine_pending_writes_for_test(void);
 uint64_t engine_version_for_test(void);
 
+/* A combiner keeps taking requests posted while it applies its batch until
+ * the batch holds this many: a batch holds at most this plus one request per
+ * other writer thread, so every writer's wait is bounded. */
+#define ENGINE_COMBINE_BATCH_MAX 64u
+
+/* Tests only, with no write in progress: batches applied so far, requests
+ * they held in all, and the largest batch. */
+struct engine_batch_stats {
+    uint64_t batches;
+    uint64_t requests;
+    unsigned largest;
+};
+void engine_batch_stats_for_test(struct engine_batch_stats *out);
+
 /* In a fork child, by the fork handler alone: the writer and set-up locks
  * re-initialised and the engine marked as not set up, so that the child's
  * first call builds a fresh, empty one (the parent's sessions, snapshots and

@@ -29,7 +29,7 @@ void vector_chunk_free(struct vector_chunk *c)
     memory_free(c, sizeof(*c), MEMORY_DATA);
 }
 
-bool vector_writer_fill(struct vector_writer *w, unsigned need)
+bool vector_writer_allocate(struct vector_writer *w, unsigned need)
 {
     for (; w->pool_size < need; w->pool_size++) {
         w->pool[w->pool_size] = memory_alloc(sizeof(struct vector_chunk), MEMORY_DATA);

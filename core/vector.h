@@ -88,9 +88,16 @@ static inline unsigned vector_chunks_needed(unsigned height, bool adding)
     return adding ? height + 2u : 2u * (height + 1u);
 }
 
+/* The allocating part of vector_writer_fill. */
+bool vector_writer_allocate(struct vector_writer *w, unsigned need);
+
 /* Tops the writer's pool up to `need` chunks from the allocator (MEMORY_DATA);
- * false when out of memory (the pool keeps what it got). */
-bool vector_writer_fill(struct vector_writer *w, unsigned need);
+ * false when out of memory (the pool keeps what it got). Inline: it usually
+ * has nothing to do. */
+static inline bool vector_writer_fill(struct vector_writer *w, unsigned need)
+{
+    return w->pool_size >= need || vector_writer_allocate(w, need);
+}
 
 /* Appends value at position count. The writer's pool must hold
  * vector_chunks_needed(v->height, true) chunks. */
