@@ -41,41 +41,58 @@ bool vector_writer_fill(struct vector_writer *w, unsigned need)
 
 /* ---- reads ---------------------------------------------------------------- */
 
-/* The leaf chunk that holds position. */
-static const struct vector_chunk *vector_leaf(const struct vector *v, size_t position)
+/* The chunk at `level` (0: the leaf) on the path to position. */
+static const struct vector_chunk *vector_chunk_at(const struct vector *v, size_t position,
+                                                  unsigned level)
 {
     const struct vector_chunk *c = v->top;
-    for (unsigned level = v->height; level > 0; level--)
-        c = c->child[vector_index(position, level)];
+    for (unsigned l = v->height; l > level; l--)
+        c = c->child[vector_index(position, l)];
     return c;
 }
 
 void *vector_get(const struct vector *v, size_t position)
 {
-    return vector_leaf(v, position)->entries[vector_index(position, 0)];
+    return vector_chunk_at(v, position, 0)->entries[vector_index(position, 0)];
+}
+
+/* Copies leaf's run from position start (at most n, up to the leaf's end) to
+ * dst; returns how many. */
+static size_t vector_copy_run(const struct vector_chunk *leaf, size_t start, size_t n, void **dst)
+{
+    size_t offset = start & POSITION_MASK;
+    size_t take = VECTOR_FANOUT - offset;
+    if (take > n)
+        take = n;
+    /* A few by hand: a libc memcpy call costs more than the copy. */
+    if (take <= SMALL_COPY) {
+        for (size_t i = 0; i < take; i++)
+            dst[i] = leaf->entries[offset + i];
+    } else {
+        memcpy(dst, &leaf->entries[offset], take * sizeof(*dst));
+    }
+    return take;
 }
 
 void vector_copy(const struct vector *v, size_t start, size_t n, void **dst)
 {
-    /* One run per leaf the range touches (a page of 100 touches two or three),
-     * each found by a fresh descent: a descent is height loads, cheaper than
-     * keeping the path (which cost ~70 instructions for a one-entry page). */
+    if (n == 0)
+        return;
+    if (v->height == 0) { /* one leaf holds everything */
+        vector_copy_run(v->top, start, n, dst);
+        return;
+    }
+    /* One contiguous run per leaf; consecutive leaves are siblings under one
+     * parent for VECTOR_FANOUT leaves, so the tree is descended once per
+     * parent, not once per leaf (a page of 1000 touches 16 leaves). */
     while (n > 0) {
-        const struct vector_chunk *leaf = vector_leaf(v, start);
-        size_t offset = start & POSITION_MASK;
-        size_t take = VECTOR_FANOUT - offset;
-        if (take > n)
-            take = n;
-        /* A few by hand: a libc memcpy call costs more than the copy. */
-        if (take <= SMALL_COPY) {
-            for (size_t i = 0; i < take; i++)
-                dst[i] = leaf->entries[offset + i];
-        } else {
-            memcpy(dst, &leaf->entries[offset], take * sizeof(*dst));
-        }
-        dst += take;
-        start += take;
-        n -= take;
+        const struct vector_chunk *parent = vector_chunk_at(v, start, 1);
+        do {
+            size_t take = vector_copy_run(parent->child[vector_index(start, 1)], start, n, dst);
+            dst += take;
+            start += take;
+            n -= take;
+        } while (n > 0 && vector_index(start, 1) != 0);
     }
 }
 
