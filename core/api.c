@@ -77,7 +77,7 @@ DWORD WINAPI FwpmSessionCreateEnumHandle0(HANDLE engineHandle,
     if (status != ERROR_SUCCESS)
         return status;
     struct session *s = engine_session_of(engineHandle);
-    status = s == NULL ? ERROR_INVALID_HANDLE : enumeration_create(s, enumHandle);
+    status = s == NULL ? ERROR_INVALID_HANDLE : enumeration_create(s, engineHandle, enumHandle);
     epoch_exit(record);
     return status;
 }
@@ -94,10 +94,8 @@ DWORD WINAPI FwpmSessionEnum0(HANDLE engineHandle, HANDLE enumHandle, UINT32 num
     DWORD status = api_enter(&record);
     if (status != ERROR_SUCCESS)
         return status;
-    struct session *s = engine_session_of(engineHandle);
-    status = s == NULL ? ERROR_INVALID_HANDLE
-                       : enumeration_page(s, enumHandle, numEntriesRequested, entries,
-                                          numEntriesReturned);
+    status = enumeration_page(engineHandle, enumHandle, numEntriesRequested, entries,
+                              numEntriesReturned);
     epoch_exit(record);
     return status;
 }

@@ -24,6 +24,7 @@ struct enumeration {
     _Atomic uint64_t cursor; /* next position to hand out */
     HANDLE handle;
     struct session *owner;
+    HANDLE owner_handle;             /* owner's engine handle, for the page path's check */
     struct version *snapshot;        /* a reference to a version, dropped with the last ref */
     struct enumeration *prev, *next; /* owner's list, under its enums_lock */
     epoch_entry retire;
@@ -72,7 +73,7 @@ static void enums_list_remove(struct session *s, struct enumeration *en)
         en->next->prev = en->prev;
 }
 
-DWORD enumeration_create(struct session *owner, HANDLE *enum_handle)
+DWORD enumeration_create(struct session *owner, HANDLE owner_handle, HANDLE *enum_handle)
 {
     struct enumeration *en = memory_alloc(sizeof(*en), MEMORY_DATA);
     if (en == NULL)
@@ -84,6 +85,7 @@ DWORD enumeration_create(struct session *owner, HANDLE *enum_handle)
     }
     en->handle = h;
     en->owner = owner;
+    en->owner_handle = owner_handle;
     atomic_init(&en->refs, 1);
     atomic_init(&en->cursor, 0);
     /* The instant of the snapshot: O(1), shared with every handle taken
@@ -119,6 +121,30 @@ static DWORD enumeration_resolve(struct session *caller, HANDLE enum_handle,
         return FWP_E_WRONG_SESSION;
     *out = en;
     return ERROR_SUCCESS;
+}
+
+/* The enumeration behind enum_handle if the session of engine_handle may use
+ * it, with one handle lookup when it may: an enumeration is listed in the
+ * handle table only while its owner is open or closing (a close removes the
+ * engine handle, then every enumeration handle of the session, contract
+ * §4.6), and handle values are never reused (generations, contract §3.2), so
+ * a live enumeration whose owner_handle equals engine_handle was made through
+ * that engine handle and its session has not finished closing: a page then
+ * races with the close, and completing normally is what §4.6 allows. Any other
+ * case looks the engine handle up too, for the error the two-lookup order
+ * gives (a dead engine handle: ERROR_INVALID_HANDLE before
+ * FWP_E_WRONG_SESSION). */
+static DWORD enumeration_resolve_pair(HANDLE engine_handle, HANDLE enum_handle,
+                                      struct enumeration **out)
+{
+    struct enumeration *en = handles_lookup(enum_handle, HANDLE_KIND_ENUM);
+    if (en != NULL && en->owner_handle == engine_handle) {
+        *out = en;
+        return ERROR_SUCCESS;
+    }
+    if (en == NULL || engine_session_of(engine_handle) == NULL)
+        return ERROR_INVALID_HANDLE;
+    return FWP_E_WRONG_SESSION; /* a live engine handle names one session */
 }
 
 static struct page_header *page_alloc(size_t capacity)
@@ -188,11 +214,11 @@ static size_t cursor_claim(struct enumeration *en, size_t size, size_t want, uin
     return size - cursor < want ? size - (size_t)cursor : want;
 }
 
-DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 requested,
+DWORD enumeration_page(HANDLE engine_handle, HANDLE enum_handle, UINT32 requested,
                        FWPM_SESSION0 ***entries, UINT32 *returned)
 {
     struct enumeration *en;
-    DWORD status = enumeration_resolve(caller, enum_handle, &en);
+    DWORD status = enumeration_resolve_pair(engine_handle, enum_handle, &en);
     if (status != ERROR_SUCCESS)
         return status;
     /* The version's root is readable here even if the handle is being

@@ -42,11 +42,12 @@ struct page_header {
 #define PAGE_MAGIC 0x46574D5041474531u      /* "FWMPAGE1" in ASCII, first byte most significant */
 #define PAGE_MAGIC_HOST 0x46574D5048535431u /* "FWMPHST1" */
 
-/* FwpmSessionCreateEnumHandle0 once the engine handle resolved to owner. */
-DWORD enumeration_create(struct session *owner, HANDLE *enum_handle);
+/* FwpmSessionCreateEnumHandle0 once owner_handle resolved to owner. */
+DWORD enumeration_create(struct session *owner, HANDLE owner_handle, HANDLE *enum_handle);
 
-/* FwpmSessionEnum0 once the engine handle resolved to caller. */
-DWORD enumeration_page(struct session *caller, HANDLE enum_handle, UINT32 requested,
+/* FwpmSessionEnum0: resolves both handles itself (one lookup when they
+ * match). */
+DWORD enumeration_page(HANDLE engine_handle, HANDLE enum_handle, UINT32 requested,
                        FWPM_SESSION0 ***entries, UINT32 *returned);
 
 /* FwpmSessionDestroyEnumHandle0 once the engine handle resolved to caller. */

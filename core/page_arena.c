@@ -158,3 +158,9 @@ bool page_arena_readable(const void *p, size_t bytes)
 {
     return reserved_range_readable(&range, p, bytes);
 }
+
+size_t page_arena_carved(void)
+{
+    /* Relaxed: a statistic; no memory is reached through it. */
+    return (size_t)atomic_load_explicit(&range.carved, memory_order_relaxed);
+}

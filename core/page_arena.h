@@ -52,4 +52,8 @@ bool page_arena_contains(const void *p);
  * contents may be a freed block's, or zeros). Reads only fwpm's own commit map. */
 bool page_arena_readable(const void *p, size_t bytes);
 
+/* Bytes of the range carved so far: blocks live, cached or free, never given
+ * back to the range. For tests that check freed blocks are reused. */
+size_t page_arena_carved(void);
+
 #endif /* FWPM_CORE_PAGE_ARENA_H */

@@ -8,7 +8,7 @@
  * decommit and purges discard with madvise, so the memory stays mapped and a
  * stale read sees zeros. Allocation bypasses the thread's automatic tcache,
  * whose bins mix every arena's blocks: each thread has an explicit tcache of
- * the arena and a small magazine of blocks up to 1 KiB (at most ~8 KiB a
+ * the arena and a small magazine of blocks up to 8 KiB (at most ~22 KiB a
  * thread), both flushed at thread exit; see page_arena_jemalloc.c.
  *
  * Any thread, no lock of fwpm's (jemalloc takes its own). Set-up

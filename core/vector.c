@@ -41,50 +41,58 @@ bool vector_writer_allocate(struct vector_writer *w, unsigned need)
 
 /* ---- reads ---------------------------------------------------------------- */
 
-void *vector_get(const struct vector *v, size_t position)
+/* The chunk at `level` (0: the leaf) on the path to position. */
+static const struct vector_chunk *vector_chunk_at(const struct vector *v, size_t position,
+                                                  unsigned level)
 {
     const struct vector_chunk *c = v->top;
-    for (unsigned level = v->height; level > 0; level--)
-        c = c->child[vector_index(position, level)];
-    return c->entries[vector_index(position, 0)];
+    for (unsigned l = v->height; l > level; l--)
+        c = c->child[vector_index(position, l)];
+    return c;
+}
+
+void *vector_get(const struct vector *v, size_t position)
+{
+    return vector_chunk_at(v, position, 0)->entries[vector_index(position, 0)];
+}
+
+/* Copies leaf's run from position start (at most n, up to the leaf's end) to
+ * dst; returns how many. */
+static size_t vector_copy_run(const struct vector_chunk *leaf, size_t start, size_t n, void **dst)
+{
+    size_t offset = start & POSITION_MASK;
+    size_t take = VECTOR_FANOUT - offset;
+    if (take > n)
+        take = n;
+    /* A few by hand: a libc memcpy call costs more than the copy. */
+    if (take <= SMALL_COPY) {
+        for (size_t i = 0; i < take; i++)
+            dst[i] = leaf->entries[offset + i];
+    } else {
+        memcpy(dst, &leaf->entries[offset], take * sizeof(*dst));
+    }
+    return take;
 }
 
 void vector_copy(const struct vector *v, size_t start, size_t n, void **dst)
 {
     if (n == 0)
         return;
-    /* Descend once; then step from leaf to leaf, re-descending only from the
-     * lowest level whose chunk did not change. */
-    const struct vector_chunk *path[VECTOR_MAX_HEIGHT + 1];
-    const struct vector_chunk *leaf = v->top;
-    for (unsigned level = v->height; level > 0; level--) {
-        path[level] = leaf;
-        leaf = leaf->child[vector_index(start, level)];
+    if (v->height == 0) { /* one leaf holds everything */
+        vector_copy_run(v->top, start, n, dst);
+        return;
     }
-    size_t offset = start & POSITION_MASK;
-    for (;;) {
-        size_t take = VECTOR_FANOUT - offset;
-        if (take > n)
-            take = n;
-        /* A few by hand: a libc memcpy call costs more than the copy. */
-        if (take <= SMALL_COPY) {
-            for (size_t i = 0; i < take; i++)
-                dst[i] = leaf->entries[offset + i];
-        } else {
-            memcpy(dst, &leaf->entries[offset], take * sizeof(*dst));
-        }
-        dst += take;
-        start += take;
-        n -= take;
-        if (n == 0)
-            return;
-        offset = 0;
-        unsigned level = 1;
-        while (level < v->height && vector_index(start, level) == 0)
-            level++; /* this level's chunk changed too */
-        for (; level > 1; level--)
-            path[level - 1] = path[level]->child[vector_index(start, level)];
-        leaf = path[1]->child[vector_index(start, 1)];
+    /* One contiguous run per leaf; consecutive leaves are siblings under one
+     * parent for VECTOR_FANOUT leaves, so the tree is descended once per
+     * parent, not once per leaf (a page of 1000 touches 16 leaves). */
+    while (n > 0) {
+        const struct vector_chunk *parent = vector_chunk_at(v, start, 1);
+        do {
+            size_t take = vector_copy_run(parent->child[vector_index(start, 1)], start, n, dst);
+            dst += take;
+            start += take;
+            n -= take;
+        } while (n > 0 && vector_index(start, 1) != 0);
     }
 }
 

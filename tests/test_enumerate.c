@@ -299,6 +299,25 @@ Test(enumerate, invalid_handles_move_no_cursor)
     expect_cursor_unmoved_and_close(t);
 }
 
+/* The page path resolves both handles with one lookup when the enumeration was
+ * made through the engine handle given: every other pairing must still give
+ * the two-lookup answer (a dead engine handle first). */
+Test(enumerate, dead_engine_handle_with_live_enumeration_gives_invalid_handle)
+{
+    struct two_sessions t = open_two_sessions();
+    HANDLE closed = open_session();
+    close_session(closed);
+    FWPM_SESSION0 **entries = (FWPM_SESSION0 **)&t;
+    UINT32 n = 7;
+    cr_assert_eq(FwpmSessionEnum0(closed, t.e, 1, &entries, &n), ERROR_INVALID_HANDLE,
+                 "a closed engine handle with another session's enumeration");
+    cr_assert_eq(FwpmSessionEnum0(t.e, t.e, 1, &entries, &n), ERROR_INVALID_HANDLE,
+                 "the enumeration handle as its own engine handle");
+    cr_assert_eq(entries, (FWPM_SESSION0 **)&t, "a rejected page wrote *entries");
+    cr_assert_eq(n, 7, "a rejected page wrote *numEntriesReturned");
+    expect_cursor_unmoved_and_close(t);
+}
+
 Test(enumerate, close_invalidates_enumeration_handles)
 {
     HANDLE self = open_session();
