@@ -124,14 +124,19 @@ static int open_session(sd_bus *bus, const uint8_t *key)
     return r < 0 ? r : (int)status;
 }
 
-/* A snapshot's entry count: CreateEnum, Enum, Destroy. -1 on any failure. */
+/* A snapshot's entry count: CreateEnum, Enum, Destroy. -1 on any failure
+ * (why: in last_failure). */
+static char last_failure[128];
+
 static long enumerate(sd_bus *bus)
 {
     sd_bus_message *reply = NULL;
     uint32_t status = 1;
     uint64_t h = 0;
-    if (call(bus, &reply, "CreateEnum", NULL) < 0 ||
-        sd_bus_message_read(reply, "ut", &status, &h) < 0 || status != 0) {
+    int r = call(bus, &reply, "CreateEnum", NULL);
+    if (r < 0 || sd_bus_message_read(reply, "ut", &status, &h) < 0 || status != 0) {
+        snprintf(last_failure, sizeof(last_failure), "CreateEnum: %s, status %u",
+                 strerror(r < 0 ? -r : 0), (unsigned)status);
         sd_bus_message_unref(reply);
         return -1;
     }
@@ -362,7 +367,7 @@ static void check_others(void)
 {
     long kept = enumerate(keeper);
     if (kept < 1)
-        DIE("the keeper lost its session (enumerate: %ld)", kept);
+        DIE("the keeper lost its session (enumerate: %ld; %s)", kept, last_failure);
     sd_bus *fresh = connect_bus(connect_raw());
     static const uint8_t fresh_key[16] = {0x66, 0x72, 0x65, 0x73, 0x68};
     int status = open_session(fresh, fresh_key);
