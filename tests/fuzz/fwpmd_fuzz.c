@@ -150,10 +150,17 @@ static long enumerate(sd_bus *bus)
         sd_bus_message_read_array(reply, 'y', &blob, &bytes) >= 0 &&
         host_wire_check(blob, bytes, &view))
         count = view.count;
+    else
+        snprintf(last_failure, sizeof(last_failure), "Enum: status %u, %zu bytes", (unsigned)status,
+                 bytes);
     reply = sd_bus_message_unref(reply);
-    if (call(bus, &reply, "Destroy", "t", h) < 0 || sd_bus_message_read(reply, "u", &status) < 0 ||
-        status != 0)
+    status = 1;
+    r = call(bus, &reply, "Destroy", "t", h);
+    if (r < 0 || sd_bus_message_read(reply, "u", &status) < 0 || status != 0) {
+        snprintf(last_failure, sizeof(last_failure), "Destroy: %s, status %u",
+                 strerror(r < 0 ? -r : 0), (unsigned)status);
         count = -1;
+    }
     sd_bus_message_unref(reply);
     return count;
 }
@@ -375,7 +382,8 @@ static void check_others(void)
         DIE("a well-behaved client cannot open a session: %d", status);
     long seen = enumerate(fresh);
     if (seen < 2)
-        DIE("a well-behaved client enumerates %ld sessions, not the keeper's and its own", seen);
+        DIE("a well-behaved client enumerates %ld sessions, not the keeper's and its own (%s)",
+            seen, last_failure);
     sd_bus_message *reply = NULL;
     if (call(fresh, &reply, "Close", NULL) < 0)
         DIE("a well-behaved client cannot close");
