@@ -183,6 +183,14 @@ static void init(void)
     if (pthread_create(&t, NULL, serve, NULL) != 0)
         DIE("pthread_create");
     pthread_detach(t);
+    /* libFuzzer's -timeout ticks SIGALRM every second: an sd_bus_call that
+     * it interrupts fails with EINTR (found by fuzzing: the keeper seemed to
+     * lose its session). The server thread takes the signal instead; its
+     * loop retries an interrupted wait. */
+    sigset_t alarm;
+    sigemptyset(&alarm);
+    sigaddset(&alarm, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &alarm, NULL);
     for (int i = 0;; i++) { /* the server thread binds: wait for the path */
         if (access(sock_path, F_OK) == 0)
             break;
