@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -29,6 +30,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <systemd/sd-bus.h>
 #include <time.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -399,6 +401,81 @@ static void case_bad_input(void)
 {
     pid_t d = start_daemon(NULL);
     CHECK(in_child(bad_input_child, NULL) == 0, "bad input");
+    CHECK(kill(d, 0) == 0, "daemon alive");
+    stop_daemon(d);
+}
+
+/* ---- a client that stops reading ------------------------------------------ */
+
+static double metric(const char *text, const char *name);
+
+/* Whether the daemon has hung up on fd (its replies may still be unread). */
+static bool hung_up(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR));
+}
+
+/* A raw sd-bus client with its own session, flooding Metrics calls and never
+ * reading a reply, while the library's client checks its session after every
+ * batch: the flooder is dropped (its session runs down), the other is served
+ * throughout and keeps its session. */
+static void stalled_reader_child(void *arg)
+{
+    (void)arg;
+    HANDLE keep = open_named(L"innocent");
+    int fd = raw_send(NULL, 0);
+    sd_bus *bus = NULL;
+    CHECK(sd_bus_new(&bus) >= 0 && sd_bus_set_fd(bus, fd, fd) >= 0 && sd_bus_start(bus) >= 0,
+          "flooder bus");
+    static const unsigned char key[16] = {'f', 'l', 'o', 'o', 'd'};
+    sd_bus_message *m = NULL, *reply = NULL;
+    CHECK(sd_bus_message_new_method_call(bus, &m, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE,
+                                         "Open") >= 0 &&
+              sd_bus_message_append_array(m, 'y', key, sizeof(key)) >= 0 &&
+              sd_bus_message_append(m, "uuu", 0, 0, 0) >= 0 &&
+              sd_bus_message_append_array(m, 'y', NULL, 0) >= 0 &&
+              sd_bus_message_append_array(m, 'y', NULL, 0) >= 0 &&
+              sd_bus_call(bus, m, 0, NULL, &reply) >= 0,
+          "flooder open");
+    uint32_t status = 1;
+    CHECK(sd_bus_message_read(reply, "u", &status) >= 0 && status == 0, "flooder open status");
+    sd_bus_message_unref(reply);
+    sd_bus_message_unref(m);
+    CHECK(count_sessions(keep, 0) == 2, "both sessions open");
+
+    /* Bounded: the replies of 32,000 calls overflow any socket
+     * buffer; the drop comes long before. */
+    int batches = 0;
+    for (; !hung_up(fd) && batches < 500; batches++) {
+        for (int i = 0; i < 64; i++) {
+            m = NULL;
+            if (sd_bus_message_new_method_call(bus, &m, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE,
+                                               "Metrics") >= 0)
+                (void)sd_bus_send(bus, m, &(uint64_t){0}); /* a reply expected */
+            sd_bus_message_unref(m);
+        }
+        /* Writes what the socket takes; never reads (no sd_bus_process). */
+        struct pollfd p = {.fd = fd, .events = POLLOUT | POLLRDHUP};
+        (void)poll(&p, 1, 1000);
+        (void)sd_bus_flush(bus);
+        size_t mine = count_sessions(keep, 0);
+        CHECK(mine == 2 || mine == 1, "the innocent client is served throughout (%zu)", mine);
+    }
+    CHECK(hung_up(fd), "the daemon dropped the client that stopped reading (%d batches)", batches);
+    CHECK(settles_at(keep, 0, 1), "the flooder's session ran down, the innocent one stayed");
+    char *text = NULL;
+    CHECK(host_client_metrics(&text) == ERROR_SUCCESS, "metrics");
+    CHECK(metric(text, "fwpm_backlogged_drops_total") >= 1, "the drop was counted");
+    free(text);
+    sd_bus_close_unref(bus);
+    FwpmEngineClose0(keep);
+}
+
+static void case_stalled_reader(void)
+{
+    pid_t d = start_daemon(NULL);
+    CHECK(in_child(stalled_reader_child, NULL) == 0, "stalled reader");
     CHECK(kill(d, 0) == 0, "daemon alive");
     stop_daemon(d);
 }
@@ -955,6 +1032,7 @@ static const struct {
     {"socket_activation", case_socket_activation},
     {"bad_input", case_bad_input},
     {"thousand_clients", case_thousand_clients},
+    {"stalled_reader", case_stalled_reader},
     {"host_arrays", case_host_arrays},
     {"foreign_ids", case_foreign_ids},
     {"shared_connections", case_shared_connections},
