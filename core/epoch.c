@@ -704,7 +704,10 @@ static long reclaimer_round(void)
     return n;
 }
 
-/* Sleeps until woken when nothing is held anywhere; else one tick. */
+/* Sleeps until woken when nothing is held anywhere; else one tick, during
+ * which nobody wakes it (sleeping is set only for the sleep without a
+ * timeout): a busy thread's backlog going from empty to not, again and
+ * again, then costs no futex wake, only the tick's look. */
 static void reclaimer_idle_wait(void)
 {
     unsigned seen = atomic_load_explicit(&reclaimer.wake_word, memory_order_relaxed);
@@ -713,6 +716,8 @@ static void reclaimer_idle_wait(void)
      * count, or it sees sleeping and bumps wake_word. */
     full_fence();
     bool nothing = backlogs_held() == 0;
+    if (!nothing) /* a tick at most: no wake needed (one already sent only ends it early) */
+        atomic_store_explicit(&reclaimer.sleeping, false, memory_order_relaxed);
     /* Relaxed: an observation for epoch_reclaimer_resting, ordering nothing. */
     atomic_store_explicit(&reclaimer.resting, nothing, memory_order_relaxed);
     if (!atomic_load_explicit(&reclaimer.stop, memory_order_relaxed))
