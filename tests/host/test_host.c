@@ -118,6 +118,15 @@ static int in_child(void (*fn)(void *), void *arg)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* Runs fn in a host-mode child against a daemon of its own, started with
+ * default options and stopped (exit status 0) after; what names the case. */
+static void in_child_beside_daemon(void (*fn)(void *), const char *what)
+{
+    pid_t d = start_daemon(NULL);
+    CHECK(in_child(fn, NULL) == 0, "%s", what);
+    stop_daemon(d);
+}
+
 static HANDLE open_named(const wchar_t *name)
 {
     FWPM_SESSION0 s = {.displayData = {.name = (wchar_t *)name}};
@@ -221,9 +230,7 @@ static void multi_process_child(void *arg)
 
 static void case_multi_process(void)
 {
-    pid_t d = start_daemon(NULL);
-    CHECK(in_child(multi_process_child, NULL) == 0, "multi process");
-    stop_daemon(d);
+    in_child_beside_daemon(multi_process_child, "multi process");
 }
 
 /* As nobody: opens up to the quota, and may or may not enumerate. */
@@ -730,9 +737,7 @@ static void foreign_ids_child(void *arg)
 
 static void case_foreign_ids(void)
 {
-    pid_t d = start_daemon(NULL);
-    CHECK(in_child(foreign_ids_child, NULL) == 0, "foreign ids");
-    stop_daemon(d);
+    in_child_beside_daemon(foreign_ids_child, "foreign ids");
 }
 
 /* ---- threads of one client on shared connections --------------------------- */
@@ -919,9 +924,7 @@ static void host_arrays_child(void *arg)
 
 static void case_host_arrays(void)
 {
-    pid_t d = start_daemon(NULL);
-    CHECK(in_child(host_arrays_child, NULL) == 0, "host arrays");
-    stop_daemon(d);
+    in_child_beside_daemon(host_arrays_child, "host arrays");
 }
 
 /* A fork child keeps none of its parent's sessions alive: the parent
@@ -971,9 +974,7 @@ static void fork_child_observer(void *arg)
 
 static void case_fork_child_keeps_no_session(void)
 {
-    pid_t d = start_daemon(NULL);
-    CHECK(in_child(fork_child_observer, NULL) == 0, "fork child");
-    stop_daemon(d);
+    in_child_beside_daemon(fork_child_observer, "fork child");
 }
 
 /* A process whose pool is full when the daemon restarts: a new session
