@@ -119,11 +119,13 @@ static int in_child(void (*fn)(void *), void *arg)
 }
 
 /* Runs fn in a host-mode child against a daemon of its own, started with
- * default options and stopped (exit status 0) after; what names the case. */
+ * default options; the daemon must have lived through it and stop with
+ * exit status 0. what names the case. */
 static void in_child_beside_daemon(void (*fn)(void *), const char *what)
 {
     pid_t d = start_daemon(NULL);
     CHECK(in_child(fn, NULL) == 0, "%s", what);
+    CHECK(kill(d, 0) == 0, "%s: the daemon died", what);
     stop_daemon(d);
 }
 
@@ -406,10 +408,7 @@ static void bad_input_child(void *arg)
 
 static void case_bad_input(void)
 {
-    pid_t d = start_daemon(NULL);
-    CHECK(in_child(bad_input_child, NULL) == 0, "bad input");
-    CHECK(kill(d, 0) == 0, "daemon alive");
-    stop_daemon(d);
+    in_child_beside_daemon(bad_input_child, "bad input");
 }
 
 /* ---- a client that stops reading ------------------------------------------ */
@@ -481,10 +480,7 @@ static void stalled_reader_child(void *arg)
 
 static void case_stalled_reader(void)
 {
-    pid_t d = start_daemon(NULL);
-    CHECK(in_child(stalled_reader_child, NULL) == 0, "stalled reader");
-    CHECK(kill(d, 0) == 0, "daemon alive");
-    stop_daemon(d);
+    in_child_beside_daemon(stalled_reader_child, "stalled reader");
 }
 
 /* ---- 1,000 clients ----------------------------------------------------------- */
