@@ -16,6 +16,8 @@
  * The arguments of each operation follow; see the op_* functions (and
  * make_corpus.py, which writes them).
  */
+#include "fuzz_input.h"
+
 #include <fwpm_linux.h>
 
 #include "memory.h"
@@ -80,37 +82,6 @@ static void *xcalloc(size_t n, size_t size)
 }
 
 /* ---- input -------------------------------------------------------------- */
-
-struct input {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t u8(struct input *in)
-{
-    if (in->n == 0)
-        return 0;
-    in->n--;
-    return *in->p++;
-}
-
-static uint16_t u16(struct input *in)
-{
-    uint16_t lo = u8(in);
-    return (uint16_t)(lo | (uint16_t)u8(in) << 8);
-}
-
-static uint32_t u32(struct input *in)
-{
-    uint32_t lo = u16(in);
-    return lo | (uint32_t)u16(in) << 16;
-}
-
-static uint64_t u64(struct input *in)
-{
-    uint64_t lo = u32(in);
-    return lo | (uint64_t)u32(in) << 32;
-}
 
 /* ---- the model --------------------------------------------------------- */
 
@@ -521,9 +492,9 @@ static void verify_all(int via)
 static int dummy_object;
 
 /* Garbage that is not drawn from the input's 8 bytes. */
-static HANDLE special_value(struct input *in, HANDLE example)
+static HANDLE special_value(struct fuzz_input *in, HANDLE example)
 {
-    uint8_t k = u8(in);
+    uint8_t k = fuzz_u8(in);
     switch (k % 6) {
     case 0:
         return NULL;
@@ -534,9 +505,9 @@ static HANDLE special_value(struct input *in, HANDLE example)
     case 3:
         return &dummy_object;
     case 4: /* a real or stale handle with one bit flipped */
-        return (HANDLE)((uintptr_t)example ^ ((uintptr_t)1 << (u8(in) % 64)));
+        return (HANDLE)((uintptr_t)example ^ ((uintptr_t)1 << (fuzz_u8(in) % 64)));
     default: /* small values with the handle tag */
-        return (HANDLE)(uintptr_t)((uint64_t)u8(in) << 8 | (uint64_t)(k & 0x30) | 0xA);
+        return (HANDLE)(uintptr_t)((uint64_t)fuzz_u8(in) << 8 | (uint64_t)(k & 0x30) | 0xA);
     }
 }
 
@@ -547,10 +518,10 @@ static HANDLE some_live_engine(uint16_t k)
 
 /* An engine handle: live (or the owner of enum `owner_of`), stale, a live
  * enumeration handle (wrong kind), or garbage. */
-static HANDLE pick_engine(struct input *in, int owner_of)
+static HANDLE pick_engine(struct fuzz_input *in, int owner_of)
 {
-    uint8_t sel = u8(in);
-    uint8_t k = u8(in);
+    uint8_t sel = fuzz_u8(in);
+    uint8_t k = fuzz_u8(in);
     switch (sel % 8) {
     case 0:
     case 1:
@@ -567,7 +538,7 @@ static HANDLE pick_engine(struct input *in, int owner_of)
         return n > 0 ? enums[nth_enum(k % n)].handle : NULL;
     }
     case 6:
-        return (HANDLE)(uintptr_t)u64(in);
+        return (HANDLE)(uintptr_t)fuzz_u64(in);
     default:
         return special_value(in, n_live > 0 ? some_live_engine(k)
                                             : nth_stale(stale_engines, n_stale_engines, k));
@@ -575,10 +546,10 @@ static HANDLE pick_engine(struct input *in, int owner_of)
 }
 
 /* An enumeration handle: live, stale, a live engine handle, or garbage. */
-static HANDLE pick_enum(struct input *in)
+static HANDLE pick_enum(struct fuzz_input *in)
 {
-    uint8_t sel = u8(in);
-    uint8_t k = u8(in);
+    uint8_t sel = fuzz_u8(in);
+    uint8_t k = fuzz_u8(in);
     int n = enum_count();
     switch (sel % 8) {
     case 0:
@@ -591,7 +562,7 @@ static HANDLE pick_enum(struct input *in)
     case 5:
         return some_live_engine(k);
     case 6:
-        return (HANDLE)(uintptr_t)u64(in);
+        return (HANDLE)(uintptr_t)fuzz_u64(in);
     default:
         return special_value(in, n > 0 ? enums[nth_enum(k % n)].handle
                                        : nth_stale(stale_enums, n_stale_enums, k));
@@ -647,9 +618,9 @@ static void scratch_zero(struct scratch *sc, size_t at)
  *   0x81..0xA0: 32767 + (s - 0x90) generated chars; 0xA1..0xBF: u16 length;
  *   0xC0..0xFE: (s - 0xBF) KiB; 0xFF: 1,000,000. Generated strings take a
  *   pattern byte; its bit 7 means a NUL at position u16 % (length + 1). */
-static wchar_t *read_string(struct input *in, int slot)
+static wchar_t *read_string(struct fuzz_input *in, int slot)
 {
-    uint8_t s = u8(in);
+    uint8_t s = fuzz_u8(in);
     if (s == 0)
         return NULL;
     size_t length;
@@ -657,9 +628,9 @@ static wchar_t *read_string(struct input *in, int slot)
         length = s;
         wchar_t *buf = xcalloc(length + 1, sizeof(wchar_t));
         for (size_t i = 0; i < length; i++) {
-            uint8_t c = u8(in);
+            uint8_t c = fuzz_u8(in);
             if (c == 0xFF)
-                buf[i] = (wchar_t)u32(in);
+                buf[i] = (wchar_t)fuzz_u32(in);
             else if (c >= 0x80 && c < 0x80 + sizeof(unusual) / sizeof(unusual[0]))
                 buf[i] = unusual[c - 0x80];
             else if (c >= 0x80)
@@ -674,12 +645,12 @@ static wchar_t *read_string(struct input *in, int slot)
     else if (s <= 0xA0)
         length = STRING_MAX + (size_t)s - 0x90;
     else if (s <= 0xBF)
-        length = u16(in);
+        length = fuzz_u16(in);
     else if (s < 0xFF)
         length = (size_t)(s - 0xBF) * 1024;
     else
         length = SCRATCH_CHARS;
-    uint8_t pattern = length > 0 ? u8(in) : 0;
+    uint8_t pattern = length > 0 ? fuzz_u8(in) : 0;
     struct scratch *sc = &scratch[slot];
     if (sc->buf == NULL) {
         sc->buf = xcalloc(SCRATCH_CHARS + 1, sizeof(wchar_t));
@@ -695,7 +666,7 @@ static wchar_t *read_string(struct input *in, int slot)
     sc->n_zeros = 0;
     scratch_zero(sc, length);
     if (pattern & 0x80)
-        scratch_zero(sc, u16(in) % (length + 1));
+        scratch_zero(sc, fuzz_u16(in) % (length + 1));
     return sc->buf;
 }
 
@@ -753,9 +724,9 @@ static void disarm(bool fault, DWORD rc, UINT64 before, const char *call)
         CHECK(stats_now(true).liveBytes == before, "a failed %s leaked memory", call);
 }
 
-static void op_open(struct input *in, bool fault, uint8_t fault_n)
+static void op_open(struct fuzz_input *in, bool fault, uint8_t fault_n)
 {
-    uint8_t mode = u8(in);
+    uint8_t mode = fuzz_u8(in);
     bool server = mode & 0x01;
     unsigned authn_mode = (mode >> 1) & 3;
     bool identity = mode & 0x08;
@@ -765,38 +736,38 @@ static void op_open(struct input *in, bool fault, uint8_t fault_n)
 
     UINT32 authn = authn_mode == 1 ? RPC_C_AUTHN_DEFAULT : RPC_C_AUTHN_WINNT;
     if (authn_mode == 2)
-        authn = u32(in);
+        authn = fuzz_u32(in);
     FWPM_SESSION0 session;
     memset(&session, 0, sizeof(session));
     if (key_mode == 1) {
         uint8_t raw[16];
         for (int i = 0; i < 16; i++)
-            raw[i] = u8(in);
+            raw[i] = fuzz_u8(in);
         memcpy(&session.sessionKey, raw, sizeof(raw));
     } else if (key_mode == 2) { /* a key some open session has */
-        uint16_t k = u16(in);
+        uint16_t k = fuzz_u16(in);
         if (n_live > 0 && records[live[k % n_live]].key_known)
             session.sessionKey = records[live[k % n_live]].key;
     } else if (key_mode == 3) { /* a key a closed session had */
-        uint8_t k = u8(in);
+        uint8_t k = fuzz_u8(in);
         unsigned have = n_closed_keys < MAX_STALE ? n_closed_keys : MAX_STALE;
         if (have > 0)
             session.sessionKey = closed_keys[k % have];
     }
-    uint8_t flags_mode = u8(in);
+    uint8_t flags_mode = fuzz_u8(in);
     switch (flags_mode & 3) {
     case 1:
         session.flags = FWPM_SESSION_FLAG_DYNAMIC;
         break;
     case 2:
-        session.flags = u32(in);
+        session.flags = fuzz_u32(in);
         break;
     case 3:
         session.flags = FWPM_SESSION_FLAG_RESERVED | (flags_mode & 4 ? 1u : 0u);
         break;
     }
     if (flags_mode & 8)
-        session.txnWaitTimeoutInMSec = u32(in);
+        session.txnWaitTimeoutInMSec = fuzz_u32(in);
     wchar_t *name = read_string(in, 0);
     wchar_t *description = read_string(in, 1);
     session.displayData.name = name;
@@ -888,7 +859,7 @@ static void close_handle(HANDLE h, bool fault, uint8_t fault_n)
     }
 }
 
-static void op_close(struct input *in, bool fault, uint8_t fault_n)
+static void op_close(struct fuzz_input *in, bool fault, uint8_t fault_n)
 {
     close_handle(pick_engine(in, -1), fault, fault_n);
     check_open_sessions();
@@ -903,11 +874,11 @@ static int bulk_count(uint8_t c)
 
 /* Opens many sessions with derived keys (so that no key needs discovering):
  * the tree and the hash table grow through several levels and sizes. */
-static void op_open_many(struct input *in, bool fault, uint8_t fault_n)
+static void op_open_many(struct fuzz_input *in, bool fault, uint8_t fault_n)
 {
-    int count = bulk_count(u8(in));
-    uint8_t mode = u8(in);
-    uint32_t seed = u32(in);
+    int count = bulk_count(fuzz_u8(in));
+    uint8_t mode = fuzz_u8(in);
+    uint32_t seed = fuzz_u32(in);
     for (int i = 0; i < count; i++) {
         int rec = record_alloc();
         if (rec < 0)
@@ -949,10 +920,10 @@ static void op_open_many(struct input *in, bool fault, uint8_t fault_n)
 }
 
 /* Closes many live sessions, from a chosen position of the live set. */
-static void op_close_many(struct input *in, bool fault, uint8_t fault_n)
+static void op_close_many(struct fuzz_input *in, bool fault, uint8_t fault_n)
 {
-    int count = bulk_count(u8(in));
-    uint16_t from = u16(in);
+    int count = bulk_count(fuzz_u8(in));
+    uint16_t from = fuzz_u16(in);
     for (int i = 0; i < count && n_live > 0; i++)
         close_handle(records[live[(from + i) % n_live]].handle, fault && i == 0, fault_n);
     check_open_sessions();
@@ -966,14 +937,14 @@ static int by_key(const void *a, const void *b)
                   &records[sort_snap[*(const int *)b]].key, sizeof(GUID));
 }
 
-static void op_create_enum(struct input *in, bool fault, uint8_t fault_n)
+static void op_create_enum(struct fuzz_input *in, bool fault, uint8_t fault_n)
 {
-    uint8_t mode = u8(in);
+    uint8_t mode = fuzz_u8(in);
     bool null_out = mode & 1;
     unsigned template_mode = (mode >> 1) & 3;
     FWPM_SESSION_ENUM_TEMPLATE0 tmpl = {.reserved = 0};
     if (template_mode == 2)
-        tmpl.reserved = u64(in) | (mode & 0x80 ? 0 : 1);
+        tmpl.reserved = fuzz_u64(in) | (mode & 0x80 ? 0 : 1);
     HANDLE engine = pick_engine(in, -1);
     int rec = engine_of(engine);
     int slot = -1;
@@ -1045,13 +1016,13 @@ static void handle_pair_errors(struct expect *errors, int rec, int en)
         allow(errors, FWP_E_WRONG_SESSION);
 }
 
-static void op_page(struct input *in, bool fault, uint8_t fault_n)
+static void op_page(struct fuzz_input *in, bool fault, uint8_t fault_n)
 {
     HANDLE e = pick_enum(in);
     int en = enum_of(e);
     HANDLE engine = pick_engine(in, en);
     int rec = engine_of(engine);
-    uint8_t req_mode = u8(in);
+    uint8_t req_mode = fuzz_u8(in);
     UINT32 requested;
     int remaining = en >= 0 ? enums[en].remaining : 0;
     switch (req_mode % 8) {
@@ -1062,13 +1033,13 @@ static void op_page(struct input *in, bool fault, uint8_t fault_n)
         requested = 1;
         break;
     case 2:
-        requested = u8(in);
+        requested = fuzz_u8(in);
         break;
     case 3:
         requested = INFINITE;
         break;
     case 4:
-        requested = u32(in);
+        requested = fuzz_u32(in);
         break;
     case 5:
         requested = (UINT32)remaining;
@@ -1080,7 +1051,7 @@ static void op_page(struct input *in, bool fault, uint8_t fault_n)
         requested = 0x80000000u;
         break;
     }
-    uint8_t mode = u8(in);
+    uint8_t mode = fuzz_u8(in);
     bool null_entries = mode & 1, null_count = mode & 2;
     int slot = -1;
     for (int i = 0; i < MAX_ARRAYS && slot < 0; i++)
@@ -1131,7 +1102,7 @@ static void op_page(struct input *in, bool fault, uint8_t fault_n)
     m->remaining -= (int)n;
 }
 
-static void op_destroy(struct input *in, bool fault, uint8_t fault_n)
+static void op_destroy(struct fuzz_input *in, bool fault, uint8_t fault_n)
 {
     HANDLE e = pick_enum(in);
     int en = enum_of(e);
@@ -1164,9 +1135,9 @@ static void free_array(int i)
     memset(a, 0, sizeof(*a));
 }
 
-static void op_free(struct input *in, bool fault, uint8_t fault_n)
+static void op_free(struct fuzz_input *in, bool fault, uint8_t fault_n)
 {
-    uint8_t k = u8(in);
+    uint8_t k = fuzz_u8(in);
     if (fault)
         memory_fail_nth(fault_n);
     if (k % 4 == 0) {
@@ -1188,9 +1159,9 @@ static void op_free(struct input *in, bool fault, uint8_t fault_n)
     memory_fail_nth(0);
 }
 
-static void op_verify(struct input *in)
+static void op_verify(struct fuzz_input *in)
 {
-    uint8_t k = u8(in);
+    uint8_t k = fuzz_u8(in);
     if (n_live > 0)
         verify_all(live[k % n_live]);
 }
@@ -1270,11 +1241,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FWPM_MEMORY_STATS0 base = stats_now(true);
     op_index = 0;
     CHECK(base.openSessions == 0, "sessions open before the input");
-    struct input in = {data, size};
+    struct fuzz_input in = {data, size};
     for (; in.n > 0; op_index++) {
-        uint8_t op = u8(&in);
+        uint8_t op = fuzz_u8(&in);
         bool fault = (op & 0xC0) == 0xC0;
-        uint8_t fault_n = fault ? (uint8_t)(1 + u8(&in) % 16) : 0;
+        uint8_t fault_n = fault ? (uint8_t)(1 + fuzz_u8(&in) % 16) : 0;
         switch ((op & 0x3F) % 10) {
         case 0:
             op_open(&in, fault, fault_n);

@@ -20,6 +20,7 @@
  */
 #include "server.h"
 
+#include "fuzz_input.h"
 #include "host_mode.h"
 #include "host_wire.h"
 
@@ -260,27 +261,6 @@ static void feed_after_auth(const uint8_t *data, size_t size)
 
 /* ---- structured mode ---------------------------------------------------- */
 
-struct cursor {
-    const uint8_t *p;
-    size_t left;
-};
-
-static uint8_t take8(struct cursor *c)
-{
-    if (c->left == 0)
-        return 0;
-    c->left--;
-    return *c->p++;
-}
-
-static uint64_t take64(struct cursor *c)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | take8(c);
-    return v;
-}
-
 static const char *const method_names[] = {"Open",    "Close",   "CreateEnum", "Enum",
                                            "Destroy", "Metrics", "Nope",       ""};
 
@@ -291,10 +271,10 @@ struct issued_ids {
 };
 
 /* Appends one argument of a type chosen by the input. */
-static int append_arg(sd_bus_message *m, struct cursor *c, const struct issued_ids *ids)
+static int append_arg(sd_bus_message *m, struct fuzz_input *c, const struct issued_ids *ids)
 {
-    uint8_t kind = take8(c) % 12;
-    uint64_t v = take64(c);
+    uint8_t kind = fuzz_u8(c) % 12;
+    uint64_t v = fuzz_u64(c);
     switch (kind) {
     case 0: {
         uint8_t y = (uint8_t)v;
@@ -323,11 +303,11 @@ static int append_arg(sd_bus_message *m, struct cursor *c, const struct issued_i
     }
     case 7: { /* a byte array: length from the input, bytes from the input */
         size_t n = (size_t)(v % 4096u);
-        if (n > c->left)
-            n = c->left;
+        if (n > c->n)
+            n = c->n;
         int r = sd_bus_message_append_array(m, 'y', c->p, n);
         c->p += n;
-        c->left -= n;
+        c->n -= n;
         return r;
     }
     case 8: /* a large array of zeros: near the string bound */
@@ -348,12 +328,12 @@ static int append_arg(sd_bus_message *m, struct cursor *c, const struct issued_i
  * read them). */
 static void structured(const uint8_t *data, size_t size)
 {
-    struct cursor c = {data, size};
+    struct fuzz_input c = {data, size};
     sd_bus *bus = connect_bus(connect_raw());
     struct issued_ids ids = {0, 0};
-    for (int calls = 0; c.left > 0 && calls < 256; calls++) {
-        uint8_t what = take8(&c);
-        unsigned nargs = take8(&c) % 8u;
+    for (int calls = 0; c.n > 0 && calls < 256; calls++) {
+        uint8_t what = fuzz_u8(&c);
+        unsigned nargs = fuzz_u8(&c) % 8u;
         sd_bus_message *m = NULL, *reply = NULL;
         if (sd_bus_message_new_method_call(bus, &m, NULL, HOST_WIRE_PATH, HOST_WIRE_INTERFACE,
                                            method_names[what % 8u]) < 0)
@@ -552,23 +532,23 @@ static void record_session(const char *dir)
 /* Structured seeds: each method with its own signature, then mistyped. */
 static void structured_seeds(const char *dir)
 {
-    /* method byte, argument count, per argument: kind byte + 8 value bytes
-     * (kind 5: an issued id, the session's for an even value, the
-     * enumeration handle's for an odd one) */
+    /* method byte, argument count, per argument: kind byte + 8 value bytes,
+     * little-endian (kind 5: an issued id, the session's for an even value,
+     * the enumeration handle's for an odd one) */
     static const uint8_t open_close[] = {
         0, 6, /* Open: ay(16) u u u ay ay */
-        7, 0, 0, 0, 0, 0, 0, 0, 16, 's', 'e', 'e', 'd', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /**/
-        2, 0, 0, 0, 0, 0, 0, 0, 0,  2,   0,   0,   0,   0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0,
+        7, 16, 0, 0, 0, 0, 0, 0, 0, 's', 'e', 'e', 'd', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /**/
+        2, 0,  0, 0, 0, 0, 0, 0, 0, 2,   0,   0,   0,   0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0,
         0, 0,                                                          /**/
-        7, 0, 0, 0, 0, 0, 0, 0, 0,  7,   0,   0,   0,   0, 0, 0, 0, 0, /**/
-        2, 1, 5, 0, 0, 0, 0, 0, 0,  0,   0,                            /* CreateEnum(session) */
-        3, 3, 5, 0, 0, 0, 0, 0, 0,  0,   0,                            /* Enum(session, */
-        5, 0, 0, 0, 0, 0, 0, 0, 1,           /*      enumeration handle, */
-        2, 0, 0, 0, 0, 0, 0, 0, 2,           /*      2) */
-        4, 2, 5, 0, 0, 0, 0, 0, 0,  0,   0,  /* Destroy(session, */
-        5, 0, 0, 0, 0, 0, 0, 0, 1,           /*         enumeration handle) */
+        7, 0,  0, 0, 0, 0, 0, 0, 0, 7,   0,   0,   0,   0, 0, 0, 0, 0, /**/
+        2, 1,  5, 0, 0, 0, 0, 0, 0, 0,   0,                            /* CreateEnum(session) */
+        3, 3,  5, 0, 0, 0, 0, 0, 0, 0,   0,                            /* Enum(session, */
+        5, 1,  0, 0, 0, 0, 0, 0, 0,          /*      enumeration handle, */
+        2, 2,  0, 0, 0, 0, 0, 0, 0,          /*      2) */
+        4, 2,  5, 0, 0, 0, 0, 0, 0, 0,   0,  /* Destroy(session, */
+        5, 1,  0, 0, 0, 0, 0, 0, 0,          /*         enumeration handle) */
         5, 0,                                /* Metrics */
-        1, 1, 5, 0, 0, 0, 0, 0, 0,  0,   0}; /* Close(session) */
+        1, 1,  5, 0, 0, 0, 0, 0, 0, 0,   0}; /* Close(session) */
     write_seed(dir, "structured-session-life", 2, open_close, sizeof(open_close));
     static const uint8_t mistyped[] = {0, 2, 6, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 0, 0,  0, 0, 0, 0,
                                        0, 3, 1, 8, 0, 0, 0, 0, 0, 0, 1, 0, 6, 3, 10, 0, 0, 0, 0,
