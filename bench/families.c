@@ -325,6 +325,15 @@ static void run_memory(bench_state *st, const struct bench_spec *sp)
         bench_counter(st, "bytes_per_snapshot", ((double)b2 - (double)b1) / made, 0);
 }
 
+/* One enumeration handle created and destroyed through engine handle h: 1,
+ * or 0 (reported) when a call failed. */
+static int64_t create_destroy(bench_state *st, const struct fwpm_impl *im, HANDLE h)
+{
+    HANDLE e;
+    return ok(st, im->create_enum_handle(h, NULL, &e), "CreateEnumHandle") &&
+           ok(st, im->destroy_enum_handle(h, e), "DestroyEnumHandle");
+}
+
 /* Unchanged: a plain loop. Changed: a close + open before each handle,
  * untimed; the body times create + destroy itself (one clock read, ~20 ns,
  * lands inside the measurement). */
@@ -341,10 +350,7 @@ static void run_create_enum(bench_state *st, const struct bench_spec *sp)
                 continue;
             t0 = now_seconds();
         }
-        HANDLE e;
-        if (ok(st, im->create_enum_handle(pop.h[0], NULL, &e), "CreateEnumHandle") &&
-            ok(st, im->destroy_enum_handle(pop.h[0], e), "DestroyEnumHandle"))
-            handles++;
+        handles += create_destroy(st, im, pop.h[0]);
         if (sp->variant)
             bench_set_iteration_time(st, now_seconds() - t0);
     }
@@ -530,10 +536,7 @@ static void run_boundary_create_enum(bench_state *st, const struct bench_spec *s
     const struct fwpm_impl *im = sp->impl;
     int64_t handles = 0;
     while (bench_keep_running(st)) {
-        HANDLE e;
-        if (ok(st, im->create_enum_handle(pop.h[0], NULL, &e), "CreateEnumHandle") &&
-            ok(st, im->destroy_enum_handle(pop.h[0], e), "DestroyEnumHandle"))
-            handles++;
+        handles += create_destroy(st, im, pop.h[0]);
     }
     bench_set_items(st, handles);
 }
@@ -550,10 +553,7 @@ static void run_boundary_threads_create_enum(bench_state *st, const struct bench
         return;
     int64_t handles = 0;
     while (bench_keep_running(st)) {
-        HANDLE e;
-        if (ok(st, im->create_enum_handle(h, NULL, &e), "CreateEnumHandle") &&
-            ok(st, im->destroy_enum_handle(h, e), "DestroyEnumHandle"))
-            handles++;
+        handles += create_destroy(st, im, h);
     }
     im->engine_close(h);
     bench_set_items(st, handles);
