@@ -15,6 +15,14 @@
 /* Longest display string accepted, in characters (contract §2.1: longer ones are refused). */
 #define SESSION_STRING_MAX 32767u
 
+/* The largest record (two strings of SESSION_STRING_MAX, the longest account
+ * name) fits the record's 32-bit size. */
+_Static_assert(sizeof(struct session) + IDENTITY_SID_BYTES +
+                       (2u * (SESSION_STRING_MAX + 1u) + IDENTITY_NAME_MAX + 1u) *
+                           sizeof(wchar_t) <=
+                   UINT32_MAX,
+               "record_bytes is 32 bits");
+
 /* Per-thread generator for session keys (xoshiro256**, seeded from the
  * kernel). Keys need to be unique, not secret: the engine rejects duplicates. */
 static _Thread_local uint64_t rng_state[4];
@@ -131,6 +139,7 @@ DWORD session_create(const FWPM_SESSION0 *requested, const struct identity *peer
     if (s == NULL)
         return ERROR_NOT_ENOUGH_MEMORY;
     memset(s, 0, sizeof(*s));
+    s->record_bytes = (uint32_t)bytes;
     atomic_init(&s->enums_lock, false);
     s->garbage.kind = GARBAGE_SESSION;
 
@@ -155,17 +164,9 @@ DWORD session_create(const FWPM_SESSION0 *requested, const struct identity *peer
     return ERROR_SUCCESS;
 }
 
-/* The size of a record's block: the record, its SID and its strings (all
- * immutable), as session_create sized it. */
 size_t session_record_bytes(const struct session *s)
 {
-    size_t bytes = sizeof(*s) + IDENTITY_SID_BYTES;
-    const wchar_t *strings[] = {s->view.displayData.name, s->view.displayData.description,
-                                s->view.username};
-    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
-        if (strings[i] != NULL)
-            bytes += (wcslen(strings[i]) + 1) * sizeof(wchar_t);
-    return bytes;
+    return s->record_bytes;
 }
 
 void session_free(struct session *s)

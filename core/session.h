@@ -43,6 +43,9 @@ struct session {
     /* Position in the current version. 32 bits: every open session holds an
      * engine handle, and the handle table has at most 2^24 slots. */
     uint32_t position;
+    /* Bytes of the record's block (record, SID, strings), set at creation:
+     * immutable. 32 bits: the strings are bounded (session.c checks). */
+    uint32_t record_bytes;
 
     /* Enumeration handles made through this session, so that closing it can
      * destroy them. Both under enums_lock; closing is set once. */
@@ -89,7 +92,7 @@ bool session_key_is_zero(const GUID *key);
 /* Frees a record no reader can reach (never published, or past its grace). */
 void session_free(struct session *s);
 
-/* The size of a record's block (it sums its string lengths). */
+/* The size of a record's block, as session_create sized it. */
 size_t session_record_bytes(const struct session *s);
 
 /* Frees a record after a grace period. */
