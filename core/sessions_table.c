@@ -58,12 +58,47 @@ static struct ck_malloc table_allocator = {
     .free = map_free,
 };
 
+/* ---- tagged entries -----------------------------------------------------------
+ * Debian's ck is built without pointer packing, so ck_hs would read the key
+ * of every live entry a probe passes: a cache miss per entry in a large
+ * table. So the set stores each session pointer with 16 bits of its key's
+ * hash in the top bits (user-space addresses on Linux stay below 2^47 unless
+ * a mapping asks for more, which no allocator fwpm uses does), and looks
+ * keys up by a GUID pointer tagged the same way: keys_equal tells entries
+ * apart by their tags, and reads a key only when the tags agree (1 in 65,536
+ * for a different key). Pointers the top bits do not leave free are refused
+ * (the insert fails; no entry is ever stored untagged). ck_hs treats entries
+ * as opaque (it never masks them without pointer packing), and tags never
+ * form its reserved values (NULL, ~0: a tagged pointer has a zero low bit). */
+#define TAG_SHIFT 48u
+
+static uintptr_t tag_of_hash(unsigned long h)
+{
+    return (uintptr_t)(h >> (64u - 16u)) << TAG_SHIFT;
+}
+
+static bool tag_fits(const void *p)
+{
+    return ((uintptr_t)p >> TAG_SHIFT) == 0;
+}
+
+static const void *tagged(const void *p, unsigned long h)
+{
+    return (const void *)((uintptr_t)p | tag_of_hash(h));
+}
+
+static const void *untagged(const void *p)
+{
+    return (const void *)((uintptr_t)p & (((uintptr_t)1 << TAG_SHIFT) - 1u));
+}
+
 /* Keys may be chosen by clients, so mix all 128 bits rather than trusting
- * them to be random (splitmix64 finalizer on each half). */
+ * them to be random (splitmix64 finalizer on each half). Takes a tagged
+ * entry or lookup key. */
 static unsigned long hash_key(const void *object, unsigned long seed)
 {
     uint64_t half[2];
-    memcpy(half, object, sizeof(half));
+    memcpy(half, untagged(object), sizeof(half));
     uint64_t h = seed ^ half[0];
     h ^= (h >> 30) ^ half[1];
     h *= 0xBF58476D1CE4E5B9u;
@@ -73,11 +108,14 @@ static unsigned long hash_key(const void *object, unsigned long seed)
     return (unsigned long)h;
 }
 
+/* a: a stored entry, b: the key being looked up; both tagged. */
 static bool keys_equal(const void *a, const void *b)
 {
     if (a == b)
         return true; /* removal looks a session up by its own key */
-    return memcmp(a, b, sizeof(GUID)) == 0;
+    if (((uintptr_t)a ^ (uintptr_t)b) >> TAG_SHIFT != 0)
+        return false; /* different hashes: different keys, no read */
+    return memcmp(untagged(a), untagged(b), sizeof(GUID)) == 0;
 }
 
 bool sessions_table_init(struct sessions_table *t)
@@ -92,14 +130,19 @@ bool sessions_table_init(struct sessions_table *t)
 
 struct session *sessions_table_find(struct sessions_table *t, const GUID *key)
 {
+    if (!tag_fits(key))
+        return NULL; /* no stored entry can have such an address either */
     unsigned long h = CK_HS_HASH(&t->set, hash_key, key);
-    return ck_hs_get(&t->set, h, key);
+    /* Cast: the set stores session pointers (ck_hs hands them back const). */
+    return (struct session *)untagged(ck_hs_get(&t->set, h, tagged(key, h)));
 }
 
 bool sessions_table_insert(struct sessions_table *t, struct session *s)
 {
+    if (!tag_fits(s))
+        return false;
     unsigned long h = CK_HS_HASH(&t->set, hash_key, &s->view.sessionKey);
-    if (!ck_hs_put(&t->set, h, s))
+    if (!ck_hs_put(&t->set, h, tagged(s, h)))
         return false;
     size_t count = ck_hs_count(&t->set);
     if (count > TABLE_INITIAL_SIZE / 2)
@@ -135,7 +178,7 @@ static void compact_if_worn(struct sessions_table *t)
 void sessions_table_remove(struct sessions_table *t, struct session *s)
 {
     unsigned long h = CK_HS_HASH(&t->set, hash_key, &s->view.sessionKey);
-    ck_hs_remove(&t->set, h, &s->view.sessionKey);
+    ck_hs_remove(&t->set, h, tagged(&s->view.sessionKey, h));
     sessions_table_shrink_if_empty(t);
     compact_if_worn(t);
 }

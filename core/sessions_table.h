@@ -3,7 +3,9 @@
  * sessions_table.h - the open sessions, by GUID key (a ck_hs hash set).
  *
  * The set stores session pointers and hashes the 16-byte key at their start,
- * so a pointer to a bare GUID works as a lookup key. One writer at a time
+ * so a pointer to a bare GUID works as a lookup key. A probe reads the key of
+ * a live entry it passes only when 16 bits of their hashes agree (the
+ * entries carry them: sessions_table.c). One writer at a time
  * (the engine's writer lock) may insert or remove; any number of readers may
  * look up concurrently from inside an epoch section. Memory the set drops
  * while readers may still probe it is freed after a grace period.
