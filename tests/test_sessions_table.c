@@ -2,7 +2,8 @@
 /*
  * test_sessions_table.c - the sessions table's rebuild rule: churn on a small
  * table rebuilds its map O(removals / peak) times, not on every close, and a
- * churned table still finds every key. Plain executable: exits non-zero on
+ * churned table still finds every key, and keys whose entries share hash
+ * tags are still told apart. Plain executable: exits non-zero on
  * the first failed check.
  */
 #include "epoch.h"
@@ -84,10 +85,48 @@ static void churn_at_constant_size(void)
     ck_hs_destroy(&t.set);
 }
 
+/* Entries carry 16 bits of their hash, so among 20,000 keys thousands of
+ * pairs share a tag: each key, looked up through a copy (another address,
+ * the same bytes), finds its own session and no other; absent keys find none. */
+static void lookups_by_copied_keys_among_shared_tags(void)
+{
+    struct sessions_table t;
+    check(sessions_table_init(&t), "init");
+    enum { LIVE = 20000 };
+    struct session **live = calloc(LIVE, sizeof(*live));
+    if (live == NULL)
+        abort();
+    for (uint64_t i = 0; i < LIVE; i++) {
+        live[i] = session_with_key(i);
+        check(sessions_table_insert(&t, live[i]), "insert");
+    }
+    unsigned wrong = 0;
+    for (uint64_t i = 0; i < LIVE; i++) {
+        GUID copy = live[i]->view.sessionKey;
+        if (sessions_table_find(&t, &copy) != live[i])
+            wrong++;
+        struct session *absent = session_with_key(LIVE + i);
+        if (sessions_table_find(&t, &absent->view.sessionKey) != NULL)
+            wrong++;
+        free(absent);
+    }
+    check(wrong == 0, "every copied key finds its own session, and absent keys none");
+    struct session *again = session_with_key(7);
+    check(!sessions_table_insert(&t, again), "a present key is refused");
+    free(again);
+    for (uint64_t i = 0; i < LIVE; i++) {
+        sessions_table_remove(&t, live[i]);
+        free(live[i]);
+    }
+    free(live);
+    ck_hs_destroy(&t.set);
+}
+
 int main(void)
 {
     churn_of_one();
     churn_at_constant_size();
+    lookups_by_copied_keys_among_shared_tags();
     epoch_reclaim_all();
     return failures == 0 ? 0 : 1;
 }
