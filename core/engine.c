@@ -413,13 +413,16 @@ DWORD engine_open_session(const FWPM_SESSION0 *requested, const struct identity 
     }
     handles_publish(h, s);
     *engine_handle = h;
-    trace_session_opened(s->view.processId, engine_open_sessions());
+    if (trace_session_opened_enabled())
+        trace_session_opened(s->view.processId, engine_open_sessions());
     return ERROR_SUCCESS;
 }
 
 DWORD engine_close_session(HANDLE engine_handle, struct session *s)
 {
     DWORD pid = s->view.processId; /* s may go once the close is published */
+    /* Read now, while no lock is held: the record's first line (its key,
+     * which the table removal hashes under the writer lock) is mostly cold. */
     struct version_edit edit;
     /* Allocate first, so that a failure changes nothing. */
     if (!version_edit_prepare(&engine.versions, &edit, false))
@@ -428,7 +431,7 @@ DWORD engine_close_session(HANDLE engine_handle, struct session *s)
         .kind = WRITE_CLOSE, .session = s, .handle = engine_handle, .edit = &edit};
     DWORD status = write_and_wait(&r); /* closed from its batch's publication */
     version_edit_finish(&edit);
-    if (status == ERROR_SUCCESS)
+    if (status == ERROR_SUCCESS && trace_session_closed_enabled())
         trace_session_closed(pid, engine_open_sessions());
     return status;
 }

@@ -87,6 +87,27 @@ static inline void trace_reclaim_batch(uint64_t objects, uint64_t bytes)
 #endif
 }
 
+/* True while a tool traces session_opened (or session_closed): only then is
+ * their count of open sessions read (the writer rewrites that word at every
+ * publication, so reading it costs another core a cache miss). */
+static inline bool trace_session_opened_enabled(void)
+{
+#ifdef FWPM_TRACEPOINTS
+    return __builtin_expect(__atomic_load_n(&fwpm_session_opened_semaphore, __ATOMIC_RELAXED), 0);
+#else
+    return false;
+#endif
+}
+
+static inline bool trace_session_closed_enabled(void)
+{
+#ifdef FWPM_TRACEPOINTS
+    return __builtin_expect(__atomic_load_n(&fwpm_session_closed_semaphore, __ATOMIC_RELAXED), 0);
+#else
+    return false;
+#endif
+}
+
 static inline void trace_session_opened(uint64_t pid, uint64_t entries)
 {
 #ifdef FWPM_TRACEPOINTS
