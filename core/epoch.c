@@ -29,12 +29,12 @@
  * wait for readers"): each thread's backlog grows by what that thread retires
  * while the reader is off the CPU, and under oversubscription that can be a
  * whole scheduling round. So producers are slowed, boundedly: a call that
- * retired, from a thread whose backlog is past EPOCH_BACKLOG_SOFT while the
- * epoch is held, yields its core (up to EPOCH_YIELDS_MAX times, stopping as
- * soon as the epoch moves), which is most likely what the preempted reader
- * was waiting for. Pages retire nothing and never yield. Once the epoch moves,
- * a larger backlog is worked off faster (EPOCH_RUN_BASE + ready /
- * EPOCH_RUN_SHARE per call, at most EPOCH_RUN_MAX).
+ * retired, from a thread whose backlog is past EPOCH_BACKLOG_SOFT and grew by
+ * that much again while the epoch stood still (backlog_stalled), yields its core (up to
+ * EPOCH_YIELDS_MAX times, stopping as soon as the epoch moves), which is most likely what the
+ * preempted reader was waiting for. Pages retire nothing and never yield. Once the epoch moves, a
+ * larger backlog is worked off faster (EPOCH_RUN_BASE + ready / EPOCH_RUN_SHARE per call, at most
+ * EPOCH_RUN_MAX).
  *
  * Who touches a backlog. Its owner, for the length of one retire or one
  * exit, after claiming it (state IDLE -> OWNER); or the reclaimer, for a few
@@ -202,6 +202,8 @@ struct epoch_thread {
     unsigned exits_since_poll;      /* owner only */
     unsigned epoch_at_poll;         /* owner only: global epoch when it last polled */
     unsigned refilled_at;           /* owner only: global epoch at its last refill */
+    unsigned stall_epoch;           /* owner only: global epoch when stall_mark was taken */
+    unsigned long stall_mark;       /* owner only: the backlog then (see backlog_stalled) */
     bool ready_left;                /* owner only: it left ready entries (a hint) */
     _Atomic bool in_use;            /* a live thread owns the record */
     struct epoch_thread *next;      /* registry link, set before publication */
@@ -496,7 +498,7 @@ void epoch_retire_batch(struct epoch_batch *b)
 /* ---- leaving a section: the owner's bounded share ------------------------------- */
 
 /* Backpressure on producers only: a call that retired, from a thread whose
- * backlog is past the soft bound while the epoch is held, gives its core away
+ * backlog stalled (backlog_stalled), gives its core away
  * - most likely to the preempted reader that holds the epoch - until the
  * epoch moves, at most EPOCH_YIELDS_MAX times. A bounded number of yields,
  * not a wait for readers: the call returns in bounded steps whatever they
@@ -512,6 +514,27 @@ static void backlog_throttle(struct epoch_thread *t)
         if (ck_pr_load_uint(&global_epoch.epoch) != start)
             return;
     }
+}
+
+/* True when t's backlog is past the soft bound and grew by EPOCH_BACKLOG_SOFT
+ * more entries while the global epoch stood still: a reader is most likely
+ * off the CPU inside a section. An epoch that moves, however slowly, is not
+ * held: readers that enter and leave short sections back to back keep it
+ * from advancing at some instants, and yielding then (as a check of the bare
+ * bound did) gave a writer's core away on every other write beside one
+ * continuously enumerating reader. Owner only. */
+static bool backlog_stalled(struct epoch_thread *t)
+{
+    unsigned long held = backlog_held(t);
+    if (held <= EPOCH_BACKLOG_SOFT)
+        return false;
+    unsigned now = ck_pr_load_uint(&global_epoch.epoch);
+    if (now != t->stall_epoch) {
+        t->stall_epoch = now;
+        t->stall_mark = held;
+        return false;
+    }
+    return held > t->stall_mark + EPOCH_BACKLOG_SOFT;
 }
 
 /* Runs up to the budget of t's ready callbacks; advances the epoch now and
@@ -557,7 +580,7 @@ __attribute__((noinline)) static void backlog_work(struct epoch_thread *t)
             epoch_advance(&t->record);
         t->epoch_at_poll = ck_pr_load_uint(&global_epoch.epoch);
     }
-    if (waiting && retired_in_call && backlog_held(t) > EPOCH_BACKLOG_SOFT)
+    if (waiting && retired_in_call && backlog_stalled(t))
         backlog_throttle(t);
 }
 
