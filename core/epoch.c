@@ -82,8 +82,6 @@
 #include <unistd.h>
 
 #define EPOCH_POLL_EXITS 8u
-#define EPOCH_BACKLOG_SOFT 32u
-#define EPOCH_YIELDS_MAX 8u
 #define RECLAIMER_TICK_NS 10000000L /* 10 ms between looks while garbage is held */
 #define RECLAIMER_BACKOFF_NS 1000000L
 
@@ -503,6 +501,9 @@ void epoch_retire_batch(struct epoch_batch *b)
  * epoch moves, at most EPOCH_YIELDS_MAX times. A bounded number of yields,
  * not a wait for readers: the call returns in bounded steps whatever they
  * do, and calls that retire nothing (pages) never yield. */
+/* Yields made by backlog_throttle, for tests. */
+static _Atomic unsigned long throttle_yields;
+
 static void backlog_throttle(struct epoch_thread *t)
 {
     unsigned start = ck_pr_load_uint(&global_epoch.epoch);
@@ -510,6 +511,8 @@ static void backlog_throttle(struct epoch_thread *t)
         epoch_advance(&t->record); /* first: nobody may be holding it at all */
         if (ck_pr_load_uint(&global_epoch.epoch) != start || yields == EPOCH_YIELDS_MAX)
             return;
+        /* Relaxed: a statistic. */
+        atomic_fetch_add_explicit(&throttle_yields, 1, memory_order_relaxed);
         sched_yield();
         if (ck_pr_load_uint(&global_epoch.epoch) != start)
             return;
@@ -651,6 +654,11 @@ bool epoch_reclaimer_resting(void)
     if (!atomic_load_explicit(&reclaimer.started, memory_order_relaxed))
         return true;
     return atomic_load_explicit(&reclaimer.resting, memory_order_relaxed) && epoch_pending() == 0;
+}
+
+unsigned long epoch_throttle_yields(void)
+{
+    return atomic_load_explicit(&throttle_yields, memory_order_relaxed);
 }
 
 unsigned epoch_max_run_per_call(void)

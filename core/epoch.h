@@ -110,6 +110,17 @@ void epoch_set_idle_hook(void (*hook)(void));
 #define EPOCH_RUN_SHARE 4u
 #define EPOCH_RUN_MAX 256u
 
+/* Backpressure on producers (epoch.c, backlog_stalled): a call that retired
+ * yields when its thread's backlog is past EPOCH_BACKLOG_SOFT and grew by as
+ * many again while the global epoch stood still; at most EPOCH_YIELDS_MAX
+ * yields per call. */
+#define EPOCH_BACKLOG_SOFT 32u
+#define EPOCH_YIELDS_MAX 8u
+
+/* Times a producer gave its core away because its backlog stalled (a reader
+ * seemed to be off the CPU inside a section), since the process started. */
+unsigned long epoch_throttle_yields(void);
+
 /* The most callbacks any one epoch_exit or epoch_retire has run. */
 unsigned epoch_max_run_per_call(void);
 
