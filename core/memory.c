@@ -53,24 +53,27 @@ extern void *mallocx(size_t size, int flags) __attribute__((weak));
 extern void sdallocx(void *p, size_t size, int flags) __attribute__((weak));
 extern int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
     __attribute__((weak));
+extern size_t nallocx(size_t size, int flags) __attribute__((weak));
 
 static bool jemalloc_from_link(struct memory_jemalloc *out)
 {
-    if (mallocx == NULL || sdallocx == NULL || mallctl == NULL)
+    if (mallocx == NULL || sdallocx == NULL || mallctl == NULL || nallocx == NULL)
         return false;
-    *out = (struct memory_jemalloc){mallocx, sdallocx, mallctl};
+    *out = (struct memory_jemalloc){mallocx, sdallocx, mallctl, nallocx};
     return true;
 }
 
 /* dlsym's void * to a function pointer: the POSIX-sanctioned way, by memcpy. */
 static bool jemalloc_from_handle(void *handle, struct memory_jemalloc *out)
 {
-    void *fn[3] = {dlsym(handle, "mallocx"), dlsym(handle, "sdallocx"), dlsym(handle, "mallctl")};
-    if (fn[0] == NULL || fn[1] == NULL || fn[2] == NULL)
+    void *fn[4] = {dlsym(handle, "mallocx"), dlsym(handle, "sdallocx"), dlsym(handle, "mallctl"),
+                   dlsym(handle, "nallocx")};
+    if (fn[0] == NULL || fn[1] == NULL || fn[2] == NULL || fn[3] == NULL)
         return false;
     memcpy(&out->mallocx, &fn[0], sizeof(fn[0]));
     memcpy(&out->sdallocx, &fn[1], sizeof(fn[1]));
     memcpy(&out->mallctl, &fn[2], sizeof(fn[2]));
+    memcpy(&out->nallocx, &fn[3], sizeof(fn[3]));
     return true;
 }
 
@@ -142,6 +145,14 @@ static inline void *block_zalloc(size_t size)
 {
     const struct memory_jemalloc *je = allocator_serving()->jemalloc;
     return je != NULL ? je->mallocx(size, JEMALLOC_MALLOCX_ZERO) : calloc(1, size);
+}
+
+/* The bytes a block of size bytes holds: its size class under jemalloc (the
+ * same for the block's allocation and its free, so counts stay exact). */
+static inline size_t block_usable(size_t size)
+{
+    const struct memory_jemalloc *je = allocator_serving()->jemalloc;
+    return je != NULL ? je->nallocx(size, 0) : size;
 }
 
 static inline void block_free(void *p, size_t size)
@@ -298,7 +309,7 @@ void *memory_alloc(size_t size, enum memory_kind kind)
         return NULL;
     void *p = block_alloc(size);
     if (p != NULL)
-        memory_count(kind, (int64_t)size, 1);
+        memory_count(kind, (int64_t)block_usable(size), 1);
     return p;
 }
 
@@ -308,7 +319,7 @@ void *memory_zalloc(size_t size, enum memory_kind kind)
         return NULL;
     void *p = block_zalloc(size);
     if (p != NULL)
-        memory_count(kind, (int64_t)size, 1);
+        memory_count(kind, (int64_t)block_usable(size), 1);
     return p;
 }
 
@@ -316,7 +327,7 @@ void memory_free(void *p, size_t size, enum memory_kind kind)
 {
     if (p == NULL)
         return;
-    memory_count(kind, -(int64_t)size, -1);
+    memory_count(kind, -(int64_t)block_usable(size), -1);
     block_free(p, size);
 }
 

@@ -14,7 +14,9 @@
  *
  * The layer keeps an exact count of live bytes and blocks, per thread and
  * without atomic read-modify-write on the hot path, so tests can check that
- * memory returns to its baseline. Test builds (FWPM_FAULT_INJECTION) can make
+ * memory returns to its baseline. Bytes are what the allocator holds for each
+ * block: jemalloc's usable size (its size class, from nallocx), or the size
+ * asked for under the system allocator. Test builds (FWPM_FAULT_INJECTION) can make
  * the n-th allocation fail.
  *
  * Any thread may call any function here.
@@ -71,6 +73,7 @@ struct memory_jemalloc {
     void *(*mallocx)(size_t size, int flags);
     void (*sdallocx)(void *p, size_t size, int flags);
     int (*mallctl)(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen);
+    size_t (*nallocx)(size_t size, int flags);
 };
 const struct memory_jemalloc *memory_jemalloc(void);
 

@@ -39,7 +39,7 @@ FWPM_API const char *fwpm_strerror(DWORD code);
 
 /* What the library holds in memory at one moment (fwpm_memory_stats). */
 typedef struct FWPM_MEMORY_STATS0_ {
-    UINT64 liveBytes;           /* bytes of sessions, snapshots, handles, arrays */
+    UINT64 liveBytes;           /* bytes of sessions, snapshots, handles, arrays (size classes) */
     UINT64 liveAllocations;     /* number of such blocks */
     UINT64 infrastructureBytes; /* per-thread and handle-table memory, kept for reuse */
     UINT64 openSessions;        /* sessions open now */
