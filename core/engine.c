@@ -5,23 +5,20 @@
  * to it.
  *
  * Reclamation hand-off: a reader that drops the last reference of a
- * superseded version must not wait for the writer lock. It raises
- * reclaim_pending and tries the lock; if somebody holds it, that holder sees
- * the flag right after unlocking and does the work (writer_unlock).
+ * superseded version never takes the writer lock (a reader preempted while
+ * holding it would make writers wait for it). It raises reclaim_pending; the
+ * writer lock's next holder sees the flag right after unlocking and does the
+ * work (writer_unlock), and so does the reclaimer once the threads go idle
+ * (engine_release_cached). Until then the version's objects stay allocated:
+ * what the writes before it dropped, no more.
  *
- * Why nothing is lost, in two parts:
- *   - The raiser stores the flag, then tries the lock; the holder unlocks,
- *     then loads the flag. Each side's store must be ordered before its
- *     load, which only a full fence does (mark_reclaim_pending, and the one
- *     that ends every unlock, writer_lock_release). With the two fences, either the raiser's
- * trylock sees the unlock, or the holder's load sees the flag. The flag's own loads can then be
- * relaxed.
- *   - The holder clears the flag, then scans the reference counts. A
- *     release whose last reference the scan missed raises the flag after
- *     its decrement; the clear is an acquire exchange and the raise a
- *     release store, so if the clear read that raise, the decrement happens
- *     before the scan, and the scan does not miss it. Otherwise the raise
- *     comes after the clear and stays up for the next unlock's check.
+ * Why nothing is lost: the holder clears the flag, then scans the reference
+ * counts. A release whose last reference the scan missed raises the flag
+ * after its decrement; the clear is an acquire exchange and the raise a
+ * release store, so if the clear read that raise, the decrement happens
+ * before the scan, and the scan does not miss it. Otherwise the raise comes
+ * after the clear and stays up for the next check. The unlock's check is
+ * relaxed: a raise it misses waits for the next unlock or the idle reclaim.
  */
 #include "engine.h"
 
@@ -101,37 +98,25 @@ static void reclaim_pending_clear(void)
     (void)atomic_exchange_explicit(&reclaim_pending, false, memory_order_acquire);
 }
 
-/* Runs pending reclamation if the writer lock is free (never waits for it).
- * Only the unlinking happens under the lock; the frees come after. */
-static void reclaim_if_pending(void)
-{
-    for (;;) {
-        /* Relaxed: ordered by the fences (see the top of this file). */
-        if (!atomic_load_explicit(&reclaim_pending, memory_order_relaxed))
-            return;
-        if (!writer_lock_try(&engine.writer_lock))
-            return; /* the holder sees the flag after it unlocks */
-        reclaim_pending_clear();
-        struct version *dead = version_store_reclaim(&engine.versions);
-        /* Ends with a full fence: pairs with the fence in
-         * mark_reclaim_pending, as in writer_unlock. */
-        writer_lock_release(&engine.writer_lock);
-        version_free_reclaimed(&engine.versions, dead);
-    }
-}
-
 static void writer_lock(void)
 {
     writer_lock_acquire(&engine.writer_lock);
 }
 
+/* Lets the writer lock go, after unlinking what released versions no longer
+ * need if a reader raised the flag; the frees come after the unlock. */
 static void writer_unlock(void)
 {
-    /* Ends with a full fence, which pairs with the fence in
-     * mark_reclaim_pending: either that reader's trylock sees this unlock, or
-     * we see its flag here. */
+    struct version *dead = NULL;
+    /* Relaxed: a hint (see the top of this file); the exchange in
+     * reclaim_pending_clear orders the scan. */
+    if (atomic_load_explicit(&reclaim_pending, memory_order_relaxed)) {
+        reclaim_pending_clear();
+        dead = version_store_reclaim(&engine.versions);
+    }
     writer_lock_release(&engine.writer_lock);
-    reclaim_if_pending();
+    if (dead != NULL)
+        version_free_reclaimed(&engine.versions, dead);
 }
 
 struct version *engine_snapshot_acquire(void)
@@ -145,20 +130,9 @@ static void mark_reclaim_pending(void)
     /* Release: pairs with the acquire exchange in reclaim_pending_clear (our
      * decrement happens before the scan of a clearer that reads this). */
     atomic_store_explicit(&reclaim_pending, true, memory_order_release);
-    /* The flag before our trylock: pairs with the fence after each unlock
-     * (writer_unlock, reclaim_if_pending). */
-    full_fence();
 }
 
 void engine_snapshot_release(struct version *v)
-{
-    if (!version_release(v))
-        return;
-    mark_reclaim_pending();
-    reclaim_if_pending();
-}
-
-void engine_snapshot_release_lazily(struct version *v)
 {
     if (version_release(v))
         mark_reclaim_pending();

@@ -57,15 +57,10 @@ struct session *engine_session_of(HANDLE engine_handle);
 struct version *engine_snapshot_acquire(void);
 
 /* Drops a reference taken with engine_snapshot_acquire. If it was the last
- * one of a superseded version, frees what only that version kept, provided
- * the writer lock is free (it never waits for it; the lock's holder does the
- * work otherwise). */
+ * one of a superseded version, leaves the freeing of what only that version
+ * kept to the writer lock's next holder or the idle reclaim. Takes no lock
+ * at all. */
 void engine_snapshot_release(struct version *v);
-
-/* Drops a reference; if it was the last one of a superseded version, leaves
- * the freeing to the next writer or reclaim. Takes no lock at all (the page
- * path uses it). */
-void engine_snapshot_release_lazily(struct version *v);
 
 /* Memory and population figures. */
 void engine_memory_stats(FWPM_MEMORY_STATS0 *stats);

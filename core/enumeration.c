@@ -36,21 +36,13 @@ static void enumeration_free_deferred(epoch_entry *entry)
     memory_free(en, sizeof(*en), MEMORY_DATA);
 }
 
-enum release_mode {
-    RELEASE_RECLAIM, /* may free a dead version's memory (never waits) */
-    RELEASE_LAZILY,  /* takes no lock at all: the page path */
-};
-
 /* Drops a reference. The last one drops the version, and frees the object
- * after a grace period (a page may still be reading it). */
-static void enumeration_release(struct enumeration *en, enum release_mode mode)
+ * after a grace period (a page may still be reading it). Takes no lock. */
+static void enumeration_release(struct enumeration *en)
 {
     if (!refcount_release(&en->refs))
         return;
-    if (mode == RELEASE_LAZILY)
-        engine_snapshot_release_lazily(en->snapshot);
-    else
-        engine_snapshot_release(en->snapshot);
+    engine_snapshot_release(en->snapshot);
     epoch_retire(&en->retire, enumeration_free_deferred);
 }
 
@@ -241,14 +233,14 @@ DWORD enumeration_page(HANDLE engine_handle, HANDLE enum_handle, UINT32 requeste
      * claim so that a failure moves no cursor. */
     struct page_header *page = page_alloc(want);
     if (page == NULL) {
-        enumeration_release(en, RELEASE_LAZILY);
+        enumeration_release(en);
         return ERROR_NOT_ENOUGH_MEMORY;
     }
     uint64_t start = 0;
     size_t got = cursor_claim(en, size, want, &start);
     if (got == 0) { /* other pagers took the rest meanwhile */
         page_free(page);
-        enumeration_release(en, RELEASE_LAZILY);
+        enumeration_release(en);
         *entries = NULL;
         *returned = 0;
         return ERROR_SUCCESS;
@@ -274,7 +266,7 @@ DWORD enumeration_destroy(struct session *caller, HANDLE enum_handle)
     session_enums_unlock(caller);
     if (!mine)
         return ERROR_INVALID_HANDLE; /* a racing destroy or close won */
-    enumeration_release(en, RELEASE_RECLAIM);
+    enumeration_release(en);
     return ERROR_SUCCESS;
 }
 
@@ -290,7 +282,7 @@ void enumeration_destroy_all(struct session *s)
     while (list != NULL) {
         struct enumeration *en = list;
         list = en->next;
-        enumeration_release(en, RELEASE_RECLAIM);
+        enumeration_release(en);
     }
 }
 
@@ -313,5 +305,5 @@ void enumeration_free_page(void **p)
      * engine: that one is never freed here, and releasing it would hand the
      * abandoned engine's versions to this engine's reclamation. */
     if (!inherited)
-        enumeration_release(source, RELEASE_RECLAIM);
+        enumeration_release(source);
 }

@@ -101,9 +101,7 @@ static inline void writer_lock_acquire(struct writer_lock *l)
         writer_lock_wait(l, round, NULL);
 }
 
-/* Lets the lock go, and wakes the sleepers if there are any. Ends with a
- * full fence: the release store is ordered before every load that follows
- * (the engine's reclamation hand-off relies on it). */
+/* Lets the lock go, and wakes the sleepers if there are any. */
 static inline void writer_lock_release(struct writer_lock *l)
 {
     /* Release: our writes are seen by the next holder (pairs with the acquire

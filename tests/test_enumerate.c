@@ -179,9 +179,27 @@ Test(enumerate, handles_share_a_snapshot_while_nothing_changes)
     cr_assert_eq(live_snapshots(), base + 1, "the old version is retained for the handles");
     for (int i = 0; i < 10; i++)
         cr_assert_eq(FwpmSessionDestroyEnumHandle0(self, e[i]), ERROR_SUCCESS);
-    cr_assert_eq(live_snapshots(), base, "released once the last handle went");
+    /* A reader never takes the writer lock: the next write reclaims. */
+    HANDLE next = open_session();
+    cr_assert_eq(live_snapshots(), base, "released by the first write after the last handle went");
+    close_session(next);
     close_session(extra);
     close_many(h, 100);
+    close_session(self);
+}
+
+Test(enumerate, a_released_version_is_reclaimed_without_a_write)
+{
+    HANDLE self = open_session();
+    UINT64 base = live_snapshots();
+    HANDLE e;
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(self, NULL, &e), ERROR_SUCCESS);
+    HANDLE extra = open_session();
+    cr_assert_eq(live_snapshots(), base + 1, "the old version is retained for the handle");
+    cr_assert_eq(FwpmSessionDestroyEnumHandle0(self, e), ERROR_SUCCESS);
+    fwpm_reclaim(); /* what the idle reclaimer does too */
+    cr_assert_eq(live_snapshots(), base, "reclaimed with no write after the last handle went");
+    close_session(extra);
     close_session(self);
 }
 
