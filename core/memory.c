@@ -147,12 +147,29 @@ static inline void *block_zalloc(size_t size)
     return je != NULL ? je->mallocx(size, JEMALLOC_MALLOCX_ZERO) : calloc(1, size);
 }
 
+/* Size classes of requests below USABLE_CACHED bytes, as nallocx gave them
+ * (0: not asked yet). jemalloc's classes are fixed for the life of the
+ * process, so any thread may fill an entry and every thread reads the same
+ * value: relaxed loads and stores suffice. Saves a call (about 30
+ * instructions) on every allocation and free of a record or a chunk. */
+#define USABLE_CACHED 1024u
+static _Atomic uint16_t usable_size_of[USABLE_CACHED];
+
 /* The bytes a block of size bytes holds: its size class under jemalloc (the
  * same for the block's allocation and its free, so counts stay exact). */
 static inline size_t block_usable(size_t size)
 {
     const struct memory_jemalloc *je = allocator_serving()->jemalloc;
-    return je != NULL ? je->nallocx(size, 0) : size;
+    if (je == NULL)
+        return size;
+    if (size >= USABLE_CACHED)
+        return je->nallocx(size, 0);
+    size_t usable = atomic_load_explicit(&usable_size_of[size], memory_order_relaxed);
+    if (usable == 0) {
+        usable = je->nallocx(size, 0);
+        atomic_store_explicit(&usable_size_of[size], (uint16_t)usable, memory_order_relaxed);
+    }
+    return usable;
 }
 
 static inline void block_free(void *p, size_t size)
