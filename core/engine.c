@@ -358,6 +358,21 @@ static DWORD write_and_wait(struct write_request *r)
     return r->status;
 }
 
+/* Prepares the edit of one write, before any lock. When memory is short and
+ * released snapshots left objects to free (readers leave that to writers),
+ * frees them first and tries once more. */
+static bool edit_prepare(struct version_edit *edit, bool adding)
+{
+    if (version_edit_prepare(&engine.versions, edit, adding))
+        return true;
+    /* Relaxed: a hint; writer_unlock's exchange orders the scan. */
+    if (!atomic_load_explicit(&reclaim_pending, memory_order_relaxed))
+        return false;
+    writer_lock();
+    writer_unlock(); /* unlinks what released versions kept; frees it */
+    return version_edit_prepare(&engine.versions, edit, adding);
+}
+
 DWORD engine_open_session(const FWPM_SESSION0 *requested, const struct identity *who,
                           HANDLE *engine_handle)
 {
@@ -368,7 +383,7 @@ DWORD engine_open_session(const FWPM_SESSION0 *requested, const struct identity 
         return status;
     HANDLE h = handles_reserve(HANDLE_KIND_ENGINE);
     struct version_edit edit;
-    if (h == NULL || !version_edit_prepare(&engine.versions, &edit, true)) {
+    if (h == NULL || !edit_prepare(&edit, true)) {
         if (h != NULL)
             handles_cancel(h);
         session_free(s);
@@ -399,7 +414,7 @@ DWORD engine_close_session(HANDLE engine_handle, struct session *s)
      * which the table removal hashes under the writer lock) is mostly cold. */
     struct version_edit edit;
     /* Allocate first, so that a failure changes nothing. */
-    if (!version_edit_prepare(&engine.versions, &edit, false))
+    if (!edit_prepare(&edit, false))
         return ERROR_NOT_ENOUGH_MEMORY;
     struct write_request r = {
         .kind = WRITE_CLOSE, .session = s, .handle = engine_handle, .edit = &edit};
