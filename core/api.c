@@ -94,10 +94,12 @@ DWORD WINAPI FwpmSessionEnum0(HANDLE engineHandle, HANDLE enumHandle, UINT32 num
     DWORD status = api_enter(&record);
     if (status != ERROR_SUCCESS)
         return status;
-    status = enumeration_page(engineHandle, enumHandle, numEntriesRequested, entries,
-                              numEntriesReturned);
-    epoch_exit(record);
-    return status;
+    struct page_hold hold;
+    status = enumeration_page_hold(engineHandle, enumHandle, numEntriesRequested, &hold);
+    epoch_exit(record); /* the copy holds no epoch: the hold's reference keeps the snapshot */
+    if (status != ERROR_SUCCESS)
+        return status;
+    return enumeration_page_fill(&hold, entries, numEntriesReturned);
 }
 
 DWORD WINAPI FwpmSessionDestroyEnumHandle0(HANDLE engineHandle, HANDLE enumHandle)

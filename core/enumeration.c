@@ -206,38 +206,52 @@ static size_t cursor_claim(struct enumeration *en, size_t size, size_t want, uin
     return size - cursor < want ? size - (size_t)cursor : want;
 }
 
-DWORD enumeration_page(HANDLE engine_handle, HANDLE enum_handle, UINT32 requested,
-                       FWPM_SESSION0 ***entries, UINT32 *returned)
+DWORD enumeration_page_hold(HANDLE engine_handle, HANDLE enum_handle, UINT32 requested,
+                            struct page_hold *hold)
 {
+    hold->source = NULL;
     struct enumeration *en;
     DWORD status = enumeration_resolve_pair(engine_handle, enum_handle, &en);
     if (status != ERROR_SUCCESS)
         return status;
     /* The version's root is readable here even if the handle is being
      * destroyed: roots are freed only after a grace period. */
-    struct version *version = en->snapshot;
-    size_t size = version_size(version);
+    size_t size = version_size(en->snapshot);
     uint64_t cursor = atomic_load_explicit(&en->cursor, memory_order_relaxed);
     size_t left = cursor < size ? size - (size_t)cursor : 0;
     size_t want = requested < left ? requested : left;
-    if (want == 0) { /* exhausted, or 0 asked: one relaxed load, no atomic write */
+    if (want == 0) /* exhausted, or 0 asked: one relaxed load, no atomic write */
+        return ERROR_SUCCESS;
+    /* A reference for the array; fails only if the handle was destroyed
+     * meanwhile and every array of it freed. It keeps the enumeration, its
+     * version and the version's chunks and sessions: the rest of the page
+     * needs no section. */
+    if (!refcount_try_acquire(&en->refs))
+        return ERROR_INVALID_HANDLE;
+    hold->source = en;
+    hold->want = want;
+    return ERROR_SUCCESS;
+}
+
+DWORD enumeration_page_fill(const struct page_hold *hold, FWPM_SESSION0 ***entries,
+                            UINT32 *returned)
+{
+    struct enumeration *en = hold->source;
+    if (en == NULL) { /* nothing left to claim */
         *entries = NULL;
         *returned = 0;
         return ERROR_SUCCESS;
     }
-    /* A reference for the array; fails only if the handle was destroyed
-     * meanwhile and every array of it freed. */
-    if (!refcount_try_acquire(&en->refs))
-        return ERROR_INVALID_HANDLE;
     /* Sized by what is left, not by what was asked; allocated before the
      * claim so that a failure moves no cursor. */
-    struct page_header *page = page_alloc(want);
+    struct page_header *page = page_alloc(hold->want);
     if (page == NULL) {
         enumeration_release(en);
         return ERROR_NOT_ENOUGH_MEMORY;
     }
+    struct version *version = en->snapshot;
     uint64_t start = 0;
-    size_t got = cursor_claim(en, size, want, &start);
+    size_t got = cursor_claim(en, version_size(version), hold->want, &start);
     if (got == 0) { /* other pagers took the rest meanwhile */
         page_free(page);
         enumeration_release(en);

@@ -45,10 +45,25 @@ struct page_header {
 /* FwpmSessionCreateEnumHandle0 once owner_handle resolved to owner. */
 DWORD enumeration_create(struct session *owner, HANDLE owner_handle, HANDLE *enum_handle);
 
-/* FwpmSessionEnum0: resolves both handles itself (one lookup when they
- * match). */
-DWORD enumeration_page(HANDLE engine_handle, HANDLE enum_handle, UINT32 requested,
-                       FWPM_SESSION0 ***entries, UINT32 *returned);
+/* FwpmSessionEnum0, in two steps, so that the copy runs outside the epoch
+ * section (a long page must not hold the epoch, and with it every writer's
+ * reclamation): */
+struct page_hold {
+    struct enumeration *source; /* NULL: nothing to copy, an empty page */
+    size_t want;                /* entries to claim */
+};
+
+/* Inside a section: resolves both handles (one lookup when they match) and,
+ * if entries are left, takes a reference that keeps the enumeration and its
+ * snapshot for the page. */
+DWORD enumeration_page_hold(HANDLE engine_handle, HANDLE enum_handle, UINT32 requested,
+                            struct page_hold *hold);
+
+/* After the section (no section needed): claims and copies the entries the
+ * hold is for, or gives its reference back. Fills *entries and *returned
+ * (NULL and 0 for an empty page) on success only. */
+DWORD enumeration_page_fill(const struct page_hold *hold, FWPM_SESSION0 ***entries,
+                            UINT32 *returned);
 
 /* FwpmSessionDestroyEnumHandle0 once the engine handle resolved to caller. */
 DWORD enumeration_destroy(struct session *caller, HANDLE enum_handle);
