@@ -63,11 +63,10 @@ static inline bool reserved_range_contains(const struct reserved_range *r, const
 static inline bool reserved_range_readable(const struct reserved_range *r, const void *p,
                                            size_t size)
 {
-    if (size == 0 || !reserved_range_contains(r, p))
-        return false;
-    uintptr_t offset =
-        (uintptr_t)p - atomic_load_explicit((_Atomic uintptr_t *)&r->base, memory_order_relaxed);
-    if (size > r->bytes - offset)
+    /* Acquire: pairs with the release publishing base, so bytes is set. */
+    uintptr_t base = atomic_load_explicit((_Atomic uintptr_t *)&r->base, memory_order_acquire);
+    uintptr_t offset = (uintptr_t)p - base; /* wraps to a huge value below base */
+    if (base == 0 || size == 0 || offset >= r->bytes || size > r->bytes - offset)
         return false;
     for (uintptr_t c = offset >> RESERVED_RANGE_CHUNK_SHIFT;
          c <= (offset + size - 1) >> RESERVED_RANGE_CHUNK_SHIFT; c++)
