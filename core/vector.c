@@ -93,34 +93,6 @@ static inline void leaf_prefetch(const struct vector_chunk *leaf)
         __builtin_prefetch(at + line, 0, 3);
 }
 
-/* How far past a copy's end next_page_prefetch looks, at the least: a page
- * of 1 asks for the next leaf 16 pages before it needs it. */
-#define NEXT_PAGE_REACH_MIN 16u
-
-/* Pages are taken in order: asks for the leaves that the page after a copy
- * of n positions ending at end (one past its last) will read beyond the
- * copy's last leaf (at least NEXT_PAGE_REACH_MIN positions on, at most
- * PREFETCH_LEAVES leaves, under one parent), so that the next page finds
- * them in cache. Issued before the copy: the copy's time hides the misses.
- * Within one leaf it costs a few instructions. */
-static inline void next_page_prefetch(const struct vector *v, size_t end, size_t n)
-{
-    size_t reach = n > NEXT_PAGE_REACH_MIN ? n : NEXT_PAGE_REACH_MIN;
-    size_t until = end + reach < v->count ? end + reach : v->count; /* one past */
-    size_t first = ((end - 1u) >> VECTOR_FANOUT_BITS) + 1u;         /* leaf numbers */
-    size_t last = (until - 1u) >> VECTOR_FANOUT_BITS;
-    if (until <= end || first > last)
-        return;
-    if (last - first >= PREFETCH_LEAVES)
-        last = first + PREFETCH_LEAVES - 1u;
-    const struct vector_chunk *parent = vector_chunk_at(v, first << VECTOR_FANOUT_BITS, 1);
-    for (size_t leaf = first; leaf <= last; leaf++) {
-        leaf_prefetch(parent->child[leaf & POSITION_MASK]);
-        if ((leaf & POSITION_MASK) == POSITION_MASK)
-            break; /* the next parent's: left to the next page */
-    }
-}
-
 /* vector_copy over more than one leaf. Out of line, so that the copies
  * within one leaf do not pay for its registers. */
 static __attribute__((noinline)) void vector_copy_leaves(const struct vector *v, size_t start,
@@ -167,7 +139,6 @@ void vector_copy(const struct vector *v, size_t start, size_t n, void **dst)
         vector_copy_run(v->top, start, n, dst);
         return;
     }
-    next_page_prefetch(v, start + n, n);
     if ((start ^ (start + n - 1u)) < VECTOR_FANOUT) {
         /* Within one leaf (every small page but those that straddle two):
          * one descent, one run, nothing else to set up. */
