@@ -221,7 +221,7 @@ static void test_copies_across_leaves(void)
 {
     const size_t f = VECTOR_FANOUT;
     struct history h = {.v = vector_empty()};
-    size_t count = 16 * f * f + 2 * f + 3; /* height 2, large enough that copies prefetch */
+    size_t count = 64 * f * f + 2 * f + 3; /* height 3, large enough that copies prefetch */
     history_begin(&h);
     for (uintptr_t value = 1; value <= count; value++)
         history_append(&h, value);
