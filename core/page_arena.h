@@ -12,8 +12,16 @@
  *  - Memory of the range, once committed, stays mapped and readable for the
  *    life of the process (and in a forked child): freed blocks are given back
  *    to the kernel with madvise, so a stale read of a freed block sees its old
- *    contents or zeros, never a fault. page_arena_readable says which bytes
- *    that holds for, touching nothing but fwpm's own bookkeeping.
+ *    contents, zeros, or the allocator's own words, never a fault.
+ *    page_arena_readable says which bytes that holds for, touching nothing
+ *    but fwpm's own bookkeeping.
+ *  - Memory held beyond the live blocks is bounded: what jemalloc's dirty
+ *    decay keeps (or, without jemalloc, the free blocks below 16 KiB), plus
+ *    per thread a magazine of small blocks (~22 KiB), plus one freed block of
+ *    4 to 32 MiB kept resident for the next request of its size (jemalloc
+ *    purges blocks of 8 MiB and more at once when freed, so without it every
+ *    INFINITE page of a 1M-session snapshot faulted all its pages afresh; see
+ *    page_arena_jemalloc.c). None of it is counted as live.
  *  - Blocks come from a jemalloc arena whose extents are carved from the range
  *    when jemalloc serves the library, and otherwise from size classes with
  *    lock-free free lists over the same range. Neither path takes a lock that

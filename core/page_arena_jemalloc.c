@@ -9,6 +9,7 @@
 
 #include <jemalloc/jemalloc.h> /* types and flag macros; calls go through memory_jemalloc */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 /* The hooks and the range they carve from (hooks first: jemalloc passes a
@@ -48,6 +49,33 @@ struct thread_cache {
 };
 
 static _Thread_local struct thread_cache *thread_cache; /* NULL: none yet */
+/* Large blocks. jemalloc 5.3 purges an extent of its oversize classes
+ * (opt.oversize_threshold, 8 MiB by default) as soon as it is freed, even in
+ * an arena with dirty decay: every INFINITE page of a 1M-session snapshot
+ * (8 MB) page-faulted all of its 2048 pages afresh. So the arena keeps the
+ * last freed block of LARGE_MIN .. LARGE_CACHE_MAX bytes itself, in one slot:
+ * the next request of the same (rounded) size takes it without a fault; a
+ * request of another size, or a later free, hands the kept one back to
+ * jemalloc. Bound: one block, at most LARGE_CACHE_MAX bytes, resident beyond
+ * what is live. Requests from LARGE_MIN up are rounded up to LARGE_GRANULE
+ * (at most 1/4 more, within jemalloc's own class spacing there), on
+ * allocation and on free alike, so that sized deallocation sees the size the
+ * block was allocated with and near sizes share the slot. The kept block's
+ * size is written in its first word (fwpm's memory: a stale read of it sees
+ * that word). */
+#define LARGE_MIN ((size_t)4 << 20)
+#define LARGE_GRANULE ((size_t)1 << 20)
+#define LARGE_CACHE_MAX ((size_t)32 << 20)
+
+/* The kept block, or NULL. Exchanged (acq_rel): the freer's write of the
+ * size word is released with the block, and seen by whoever takes it. */
+static _Atomic(void *) large_kept;
+
+static inline size_t large_rounded(size_t bytes)
+{
+    return bytes < LARGE_MIN ? bytes : (bytes + LARGE_GRANULE - 1) & ~(LARGE_GRANULE - 1);
+}
+
 static pthread_key_t thread_cache_key;
 static bool thread_cache_key_made;
 
@@ -222,8 +250,19 @@ void *page_arena_jemalloc_alloc(size_t bytes)
 {
     struct thread_cache *tc = thread_cache_get();
     int k = magazine_class(bytes);
-    if (k < 0)
-        return je->mallocx(bytes, tcache_flags(tc));
+    if (k < 0) {
+        size_t size = large_rounded(bytes);
+        if (size >= LARGE_MIN && size <= LARGE_CACHE_MAX) {
+            /* Acquire: pairs with the exchange in page_arena_jemalloc_free. */
+            size_t *kept = atomic_exchange_explicit(&large_kept, NULL, memory_order_acq_rel);
+            if (kept != NULL) {
+                if (kept[0] == size)
+                    return kept;
+                je->sdallocx(kept, kept[0], tcache_flags(tc)); /* another size */
+            }
+        }
+        return je->mallocx(size, tcache_flags(tc));
+    }
     if (tc != NULL && tc->count[k] > 0)
         return tc->blocks[k][--tc->count[k]];
     return je->mallocx(magazine_bytes(k), tcache_flags(tc));
@@ -236,7 +275,18 @@ void page_arena_jemalloc_free(void *p, size_t bytes)
     struct thread_cache *tc = thread_cache_get();
     int k = magazine_class(bytes);
     if (k < 0) {
-        je->sdallocx(p, bytes, tcache_flags(tc));
+        size_t size = large_rounded(bytes);
+        if (size >= LARGE_MIN && size <= LARGE_CACHE_MAX) {
+            *(size_t *)p = size;
+            /* Release: the size word goes with the block (pairs with the
+             * exchange in page_arena_jemalloc_alloc, or with this one in a
+             * later free, which hands the block back). */
+            p = atomic_exchange_explicit(&large_kept, p, memory_order_acq_rel);
+            if (p == NULL)
+                return;
+            size = *(size_t *)p;
+        }
+        je->sdallocx(p, size, tcache_flags(tc));
     } else if (tc != NULL && tc->count[k] < magazine_depth(k)) {
         tc->blocks[k][tc->count[k]++] = p;
     } else {

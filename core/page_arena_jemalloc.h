@@ -9,7 +9,9 @@
  * stale read sees zeros. Allocation bypasses the thread's automatic tcache,
  * whose bins mix every arena's blocks: each thread has an explicit tcache of
  * the arena and a small magazine of blocks up to 8 KiB (at most ~22 KiB a
- * thread), both flushed at thread exit; see page_arena_jemalloc.c.
+ * thread), both flushed at thread exit, and the arena keeps the last freed
+ * block of 4 to 32 MiB for the next request of its size (one block, any
+ * thread: jemalloc would purge it at once); see page_arena_jemalloc.c.
  *
  * Any thread, no lock of fwpm's (jemalloc takes its own). Set-up
  * (page_arena_jemalloc_create) runs once first.

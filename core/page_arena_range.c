@@ -77,22 +77,6 @@ void *reserved_range_carve(struct reserved_range *r, size_t size, size_t align)
     return (void *)(atomic_load_explicit(&r->base, memory_order_relaxed) + start);
 }
 
-bool reserved_range_readable(const struct reserved_range *r, const void *p, size_t size)
-{
-    if (size == 0 || !reserved_range_contains(r, p))
-        return false;
-    uintptr_t offset =
-        (uintptr_t)p - atomic_load_explicit((_Atomic uintptr_t *)&r->base, memory_order_relaxed);
-    if (size > r->bytes - offset)
-        return false;
-    for (uintptr_t c = offset >> RESERVED_RANGE_CHUNK_SHIFT;
-         c <= (offset + size - 1) >> RESERVED_RANGE_CHUNK_SHIFT; c++)
-        /* Acquire: pairs with the release in reserved_range_commit. */
-        if (!atomic_load_explicit(&r->committed[c], memory_order_acquire))
-            return false;
-    return true;
-}
-
 /* The whole pages inside [p, p + size), as [*start, *start + return). */
 static size_t inner_pages(void *p, size_t size, void **start)
 {

@@ -58,8 +58,23 @@ static inline bool reserved_range_contains(const struct reserved_range *r, const
     return base != 0 && (uintptr_t)p - base < r->bytes;
 }
 
-/* True when [p, p + size) lies in committed chunks (readable for good). */
-bool reserved_range_readable(const struct reserved_range *r, const void *p, size_t size);
+/* True when [p, p + size) lies in committed chunks (readable for good).
+ * Inline: every FwpmFreeMemory0 asks it about the array's header. */
+static inline bool reserved_range_readable(const struct reserved_range *r, const void *p,
+                                           size_t size)
+{
+    /* Acquire: pairs with the release publishing base, so bytes is set. */
+    uintptr_t base = atomic_load_explicit((_Atomic uintptr_t *)&r->base, memory_order_acquire);
+    uintptr_t offset = (uintptr_t)p - base; /* wraps to a huge value below base */
+    if (base == 0 || size == 0 || offset >= r->bytes || size > r->bytes - offset)
+        return false;
+    for (uintptr_t c = offset >> RESERVED_RANGE_CHUNK_SHIFT;
+         c <= (offset + size - 1) >> RESERVED_RANGE_CHUNK_SHIFT; c++)
+        /* Acquire: pairs with the release in reserved_range_commit. */
+        if (!atomic_load_explicit(&r->committed[c], memory_order_acquire))
+            return false;
+    return true;
+}
 
 /* Gives the whole pages inside [p, p + size) back to the kernel at once; they
  * stay mapped and read as zeros. */

@@ -74,6 +74,71 @@ static size_t vector_copy_run(const struct vector_chunk *leaf, size_t start, siz
     return take;
 }
 
+/* Leaves a copy asks the memory system for ahead of the one it copies. A leaf
+ * of a large vector is rarely in cache, and consecutive leaves lie apart in
+ * memory (each was reallocated by the write that last filled it), so the
+ * hardware prefetcher, which follows one stream within a page, does not help:
+ * a copy that waits for each leaf in turn pays a miss (and often a TLB walk)
+ * per 64 entries. Eight leaves ahead was the fastest of 2..16 measured with
+ * fwpm-bench enumerate_all at N = 1M on this machine (4 KiB ahead: about
+ * the copy time of the leaves between covering a miss to memory). */
+#define PREFETCH_LEAVES 8u
+/* Vectors smaller than this are copied without prefetching: their leaves
+ * (2 MiB of them at this size) are often in the caches, and prefetches of
+ * cached lines only cost instructions. Measured with interleaved runs of
+ * enumerate_all: at N = 10k prefetching made fwpm 1.23-1.34x snapcache
+ * instead of 0.97-1.06x, at 100k 37-40 us became 44-50 us; at 1M it halves
+ * the time. */
+#define PREFETCH_MIN_COUNT ((size_t)1 << 18)
+
+/* Asks for every cache line of leaf's entries (8 lines: they start the
+ * 64-byte aligned block). A hint: never faults, reads nothing. */
+static inline void leaf_prefetch(const struct vector_chunk *leaf)
+{
+    const char *at = (const char *)leaf->entries;
+    for (size_t line = 0; line < sizeof(leaf->entries); line += 64u)
+        __builtin_prefetch(at + line, 0, 3);
+}
+
+/* vector_copy over more than one leaf. Out of line, so that the copies
+ * within one leaf do not pay for its registers. */
+static __attribute__((noinline)) void vector_copy_leaves(const struct vector *v, size_t start,
+                                                         size_t n, void **dst)
+{
+    /* One contiguous run per leaf; consecutive leaves are siblings under one
+     * parent for VECTOR_FANOUT leaves, so the tree is descended once per
+     * parent, not once per leaf (a page of 1000 touches 16 leaves). Leaves
+     * of the range PREFETCH_LEAVES ahead of the one being copied are
+     * prefetched (a copy of one or two leaves, or of a small vector, asks
+     * for none). */
+    size_t end = start + n;
+    size_t last_leaf = (end - 1u) >> VECTOR_FANOUT_BITS;
+    do {
+        const struct vector_chunk *parent = vector_chunk_at(v, start, 1);
+        size_t leaf = start >> VECTOR_FANOUT_BITS;
+        unsigned i = vector_index(start, 1);
+        /* Under this parent: leaf + d for d < PREFETCH_LEAVES now, then each
+         * step asks for the leaf PREFETCH_LEAVES ahead. */
+        size_t ahead_last =
+            last_leaf - leaf < VECTOR_FANOUT - 1u - i ? last_leaf - leaf : VECTOR_FANOUT - 1u - i;
+        if (ahead_last >= 2u && v->count >= PREFETCH_MIN_COUNT)
+            for (unsigned d = 1; d < PREFETCH_LEAVES && d <= ahead_last; d++)
+                leaf_prefetch(parent->child[i + d]);
+        else
+            ahead_last = 0; /* one or two leaves, or a small vector: nothing to hide */
+        unsigned d_end = i + (unsigned)ahead_last; /* last child index to prefetch */
+        do {
+            if (i + PREFETCH_LEAVES <= d_end)
+                leaf_prefetch(parent->child[i + PREFETCH_LEAVES]);
+            size_t take = vector_copy_run(parent->child[i], start, n, dst);
+            dst += take;
+            start += take;
+            n -= take;
+            i++;
+        } while (n > 0 && i < VECTOR_FANOUT);
+    } while (n > 0);
+}
+
 void vector_copy(const struct vector *v, size_t start, size_t n, void **dst)
 {
     if (n == 0)
@@ -82,18 +147,13 @@ void vector_copy(const struct vector *v, size_t start, size_t n, void **dst)
         vector_copy_run(v->top, start, n, dst);
         return;
     }
-    /* One contiguous run per leaf; consecutive leaves are siblings under one
-     * parent for VECTOR_FANOUT leaves, so the tree is descended once per
-     * parent, not once per leaf (a page of 1000 touches 16 leaves). */
-    while (n > 0) {
-        const struct vector_chunk *parent = vector_chunk_at(v, start, 1);
-        do {
-            size_t take = vector_copy_run(parent->child[vector_index(start, 1)], start, n, dst);
-            dst += take;
-            start += take;
-            n -= take;
-        } while (n > 0 && vector_index(start, 1) != 0);
+    if ((start ^ (start + n - 1u)) < VECTOR_FANOUT) {
+        /* Within one leaf (every small page but those that straddle two):
+         * one descent, one run, nothing else to set up. */
+        vector_copy_run(vector_chunk_at(v, start, 0), start, n, dst);
+        return;
     }
+    vector_copy_leaves(v, start, n, dst);
 }
 
 /* ---- changes (one writer) --------------------------------------------------- */

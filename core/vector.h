@@ -43,13 +43,17 @@
 
 /* A node of the tree: at height 0 its entries are elements, above that its
  * children are chunks. The garbage header (birth, link) is its owner's: the
- * vector stamps birth and links dropped chunks through it. */
+ * vector stamps birth and links dropped chunks through it (reached with
+ * container_of, never by a cast). It comes after the pointers so that they
+ * start the block: a leaf's 64 pointers are then exactly 8 cache lines
+ * (jemalloc's 640-byte blocks, which chunks take, are 64-byte aligned),
+ * which a copy reads whole. */
 struct vector_chunk {
-    struct garbage garbage;
     union {
         void *entries[VECTOR_FANOUT];              /* a leaf's elements */
         struct vector_chunk *child[VECTOR_FANOUT]; /* an inner chunk's children */
     };
+    struct garbage garbage;
 };
 
 /* One value of the vector. top is NULL when count is 0. */

@@ -11,6 +11,7 @@
 #include "support.h"
 
 #include <criterion/criterion.h>
+#include <fwpm_linux.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,6 +270,44 @@ Test(foreign_free, a_huge_infinite_page_is_correct_and_in_the_range)
     cr_assert_eq(live_bytes_now(), base);
     free(keys);
     free(h);
+}
+
+/* Arrays of 8 MiB and more: jemalloc purges such a block as soon as it is
+ * freed, so the arena keeps the last freed one (4 to 32 MiB) for the next
+ * request of its size (page_arena.h). The kept block is reused, stays
+ * readable, is not counted as live, and is given back when a request of
+ * another size comes: alternating sizes carve no more than a few blocks. */
+Test(foreign_free, a_freed_large_block_is_kept_for_its_size_and_only_one)
+{
+    UINT64 base = baseline();
+    const size_t big = 8000032; /* an INFINITE page of 1M sessions */
+    char *p = page_arena_alloc(big);
+    cr_assert_not_null(p);
+    memset(p, 0x5a, big);
+    page_arena_free(p, big);
+    cr_assert_eq(live_bytes_now(), base, "a kept block is not live");
+    cr_assert(page_arena_readable(p, big), "a freed block stays readable");
+    char *q = page_arena_alloc(big);
+    cr_assert_not_null(q);
+    if (strcmp(fwpm_allocator_name(), "jemalloc") == 0) {
+        cr_assert_eq(q, p, "the kept block serves the next request of its size");
+        /* Resident, not purged: a purge would read back as zeros (and
+         * fault every page in again). */
+        cr_assert_eq(q[big / 2], 0x5a, "the kept block was given back to the kernel");
+    }
+    page_arena_free(q, big);
+    size_t carved = page_arena_carved();
+    for (int round = 0; round < 64; round++) {
+        size_t bytes = ((size_t)(5 + round % 3) << 20) + 32; /* 5, 6, 7 MiB */
+        char *r = page_arena_alloc(bytes);
+        cr_assert_not_null(r);
+        memset(r, 1, bytes);
+        page_arena_free(r, bytes);
+    }
+    cr_assert_lt(page_arena_carved() - carved, (size_t)64 << 20,
+                 "alternating sizes kept more than a few blocks: %zu bytes carved",
+                 page_arena_carved() - carved);
+    cr_assert_eq(live_bytes_now(), base);
 }
 
 enum { PAGERS = 16, SHARED = 5000 };

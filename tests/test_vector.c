@@ -215,18 +215,22 @@ static void test_random_against_model(void)
     free(m.at);
 }
 
-/* Copies that start and end on each side of leaf and inner-chunk boundaries. */
+/* Copies that start and end on each side of leaf and inner-chunk boundaries,
+ * and at the vector's end. */
 static void test_copies_across_leaves(void)
 {
     const size_t f = VECTOR_FANOUT;
     struct history h = {.v = vector_empty()};
-    size_t count = f * f + 2 * f + 3; /* height 2 */
+    size_t count = 64 * f * f + 2 * f + 3; /* height 3, large enough that copies prefetch */
     history_begin(&h);
     for (uintptr_t value = 1; value <= count; value++)
         history_append(&h, value);
     history_end(&h);
     const size_t starts[] = {0, 1, f - 1, f, f + 1, 2 * f - 1, f * f - 1, f * f, f * f + 1};
-    const size_t lengths[] = {1, 2, 7, 8, 9, f - 1, f, f + 1, 2 * f + 1, f * f, f * f + 2};
+    /* 3f + 5 and 9f + 3: the copy prefetches leaves ahead of the one it
+     * copies (8 ahead), within the range and its parent. */
+    const size_t lengths[] = {1,     2,         7,         8,         9,     f - 1,    f,
+                              f + 1, 2 * f + 1, 3 * f + 5, 9 * f + 3, f * f, f * f + 2};
     void **dst = malloc((count + 1) * sizeof(*dst));
     if (dst == NULL)
         abort();
