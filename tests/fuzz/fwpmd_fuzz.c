@@ -29,6 +29,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +54,10 @@ static sd_bus *keeper; /* the start-up client whose session must survive */
 static uint8_t keeper_key[16] = {0x6b, 0x65, 0x65, 0x70, 0x65, 0x72};
 static uint64_t keeper_session; /* its id on that connection */
 
+/* Set by the server thread once its socket listens (not merely exists: a
+ * connect between bind and listen is refused). */
+static _Atomic bool listening;
+
 static void *serve(void *arg)
 {
     (void)arg;
@@ -61,6 +67,8 @@ static void *serve(void *arg)
     memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
     if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0)
         DIE("cannot listen on %s: %s", sock_path, strerror(errno));
+    /* Release: pairs with the acquire load of the waiting thread. */
+    atomic_store_explicit(&listening, true, memory_order_release);
     if (sd_event_new(&event) < 0 || server_start(&srv, event, fd) < 0)
         DIE("cannot start the server");
     sd_event_loop(event);
@@ -193,8 +201,8 @@ static void init(void)
     sigemptyset(&alarm);
     sigaddset(&alarm, SIGALRM);
     pthread_sigmask(SIG_BLOCK, &alarm, NULL);
-    for (int i = 0;; i++) { /* the server thread binds: wait for the path */
-        if (access(sock_path, F_OK) == 0)
+    for (int i = 0;; i++) { /* the server thread listens: wait for it */
+        if (atomic_load_explicit(&listening, memory_order_acquire))
             break;
         if (i > 100000)
             DIE("the server did not listen");
