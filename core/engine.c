@@ -402,7 +402,7 @@ DWORD engine_open_session(const FWPM_SESSION0 *requested, const struct identity 
     }
     handles_publish(h, s);
     *engine_handle = h;
-    if (trace_session_opened_enabled())
+    if (trace_session_count_enabled())
         trace_session_opened(s->view.processId, engine_open_sessions());
     return ERROR_SUCCESS;
 }
@@ -420,7 +420,7 @@ DWORD engine_close_session(HANDLE engine_handle, struct session *s)
         .kind = WRITE_CLOSE, .session = s, .handle = engine_handle, .edit = &edit};
     DWORD status = write_and_wait(&r); /* closed from its batch's publication */
     version_edit_finish(&edit);
-    if (status == ERROR_SUCCESS && trace_session_closed_enabled())
+    if (status == ERROR_SUCCESS && trace_session_count_enabled())
         trace_session_closed(pid, engine_open_sessions());
     return status;
 }

@@ -68,11 +68,19 @@ static inline void trace_page_served(uint64_t entries, uint64_t cursor)
 #endif
 }
 
+#ifdef FWPM_TRACEPOINTS
+/* True while some tool traces the probe of this semaphore. */
+static inline bool trace_semaphore_up(const unsigned short *semaphore)
+{
+    return __builtin_expect(__atomic_load_n(semaphore, __ATOMIC_RELAXED), 0);
+}
+#endif
+
 /* True while a tool traces reclaim_batch: only then are its bytes summed. */
 static inline bool trace_reclaim_batch_enabled(void)
 {
 #ifdef FWPM_TRACEPOINTS
-    return __builtin_expect(__atomic_load_n(&fwpm_reclaim_batch_semaphore, __ATOMIC_RELAXED), 0);
+    return trace_semaphore_up(&fwpm_reclaim_batch_semaphore);
 #else
     return false;
 #endif
@@ -87,22 +95,14 @@ static inline void trace_reclaim_batch(uint64_t objects, uint64_t bytes)
 #endif
 }
 
-/* True while a tool traces session_opened (or session_closed): only then is
+/* True while a tool traces session_opened or session_closed: only then is
  * their count of open sessions read (the writer rewrites that word at every
  * publication, so reading it costs another core a cache miss). */
-static inline bool trace_session_opened_enabled(void)
+static inline bool trace_session_count_enabled(void)
 {
 #ifdef FWPM_TRACEPOINTS
-    return __builtin_expect(__atomic_load_n(&fwpm_session_opened_semaphore, __ATOMIC_RELAXED), 0);
-#else
-    return false;
-#endif
-}
-
-static inline bool trace_session_closed_enabled(void)
-{
-#ifdef FWPM_TRACEPOINTS
-    return __builtin_expect(__atomic_load_n(&fwpm_session_closed_semaphore, __ATOMIC_RELAXED), 0);
+    return trace_semaphore_up(&fwpm_session_opened_semaphore) ||
+           trace_semaphore_up(&fwpm_session_closed_semaphore);
 #else
     return false;
 #endif
