@@ -7,9 +7,9 @@
  * Reclamation hand-off: a reader that drops the last reference of a
  * superseded version never takes the writer lock (a reader preempted while
  * holding it would make writers wait for it). It raises reclaim_pending; the
- * writer lock's next holder sees the flag right after unlocking and does the
- * work (writer_unlock), and so does the reclaimer once the threads go idle
- * (engine_release_cached). Until then the version's objects stay allocated:
+ * writer lock's next holder sees the flag as it unlocks and unlinks what the
+ * version alone kept (writer_unlock), and so does the reclaimer once the
+ * threads go idle (engine_release_cached). Until then the version's objects stay allocated:
  * what the writes before it dropped, no more.
  *
  * Why nothing is lost: the holder clears the flag, then scans the reference
