@@ -320,25 +320,38 @@ static void killed_child(void *arg)
     CHECK(r == EPT_S_NOT_REGISTERED, "open after death: %s", fwpm_strerror(r));
 }
 
-static void case_killed_mid_session(void)
+/* Runs client(&k) in a child process against a daemon of its own, kills the
+ * daemon once the client says it is ready (and starts a new one when
+ * restart), then lets the client go on; the client must exit 0. */
+static void daemon_killed_under_client(void (*client)(void *), bool restart, const char *what)
 {
     pid_t d = start_daemon(NULL);
     struct kill_sync k;
     CHECK(pipe(k.ready) == 0 && pipe(k.killed) == 0, "pipes");
-    pid_t killer = fork();
-    if (killer == 0) { /* the client side, in its own process */
+    pid_t child = fork();
+    CHECK(child >= 0, "fork");
+    if (child == 0) { /* the client side, in its own process */
         use_host_engine();
-        killed_child(&k);
+        client(&k);
         _exit(0);
     }
     char c;
     CHECK(read(k.ready[0], &c, 1) == 1, "client ready");
     kill(d, SIGKILL);
     waitpid(d, NULL, 0);
+    if (restart)
+        d = start_daemon(NULL);
     CHECK(write(k.killed[1], &c, 1) == 1, "tell the client");
     int status;
-    waitpid(killer, &status, 0);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "daemon killed mid-session");
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", what);
+    if (restart)
+        stop_daemon(d);
+}
+
+static void case_killed_mid_session(void)
+{
+    daemon_killed_under_client(killed_child, false, "daemon killed mid-session");
 }
 
 static void activated_child(void *arg)
@@ -996,26 +1009,7 @@ static void full_pool_child(void *arg)
 
 static void case_full_pool_after_restart(void)
 {
-    pid_t d = start_daemon(NULL);
-    struct kill_sync k;
-    CHECK(pipe(k.ready) == 0 && pipe(k.killed) == 0, "pipes");
-    pid_t client = fork();
-    CHECK(client >= 0, "fork");
-    if (client == 0) {
-        use_host_engine();
-        full_pool_child(&k);
-        _exit(0);
-    }
-    char c;
-    CHECK(read(k.ready[0], &c, 1) == 1, "client ready");
-    kill(d, SIGKILL);
-    waitpid(d, NULL, 0);
-    d = start_daemon(NULL);
-    CHECK(write(k.killed[1], &c, 1) == 1, "tell the client");
-    int status;
-    waitpid(client, &status, 0);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "full pool after a restart");
-    stop_daemon(d);
+    daemon_killed_under_client(full_pool_child, true, "full pool after a restart");
 }
 
 static const struct {
