@@ -164,11 +164,6 @@ DWORD session_create(const FWPM_SESSION0 *requested, const struct identity *peer
     return ERROR_SUCCESS;
 }
 
-size_t session_record_bytes(const struct session *s)
-{
-    return s->record_bytes;
-}
-
 void session_free(struct session *s)
 {
     memory_free(s, session_record_bytes(s), MEMORY_DATA);

@@ -93,7 +93,10 @@ bool session_key_is_zero(const GUID *key);
 void session_free(struct session *s);
 
 /* The size of a record's block, as session_create sized it. */
-size_t session_record_bytes(const struct session *s);
+static inline size_t session_record_bytes(const struct session *s)
+{
+    return s->record_bytes;
+}
 
 /* Frees a record after a grace period. */
 void session_retire(struct session *s);

@@ -207,7 +207,7 @@ static void garbage_free(struct garbage *g)
 }
 
 /* Adds what a list of garbage holds to a reclamation batch's figures. Only
- * while reclaim_batch is traced: a session's size sums its strings. */
+ * while reclaim_batch is traced: it walks the whole list. */
 static void garbage_measure(const struct garbage *list, uint64_t *objects, uint64_t *bytes)
 {
     for (const struct garbage *g = list; g != NULL; g = g->next) {
