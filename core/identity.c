@@ -107,6 +107,7 @@ static const struct account *account_of(uid_t uid)
         if (found != NULL) {
             found->uid = uid;
             found->name_length = lookup_account_name(uid, found->name);
+            identity_write_sid(account_sid(found), uid);
             found->next = accounts;
             accounts = found;
         }

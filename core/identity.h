@@ -21,14 +21,22 @@
 /* Longest account name kept, in characters (without the terminator). */
 #define IDENTITY_NAME_MAX 255u
 
-/* A uid's account name, looked up once and kept for the life of the process
- * (one per distinct uid the process runs as). Immutable. */
+/* A uid's SID and account name, made once and kept for the life of the
+ * process (one per distinct uid the process runs as). Immutable once
+ * published, so sessions point at its SID and name instead of copying them. */
 struct account {
     uid_t uid;
-    size_t name_length;                  /* characters, without terminator */
-    wchar_t name[IDENTITY_NAME_MAX + 1]; /* NUL-terminated */
-    struct account *next;                /* all accounts, under the cache lock */
+    size_t name_length;                                    /* characters, without terminator */
+    wchar_t name[IDENTITY_NAME_MAX + 1];                   /* NUL-terminated */
+    _Alignas(DWORD) unsigned char sid[IDENTITY_SID_BYTES]; /* S-1-22-1-<uid> */
+    struct account *next;                                  /* all accounts, under the cache lock */
 };
+
+/* The account's SID (IDENTITY_SID_BYTES bytes), valid for the process's life. */
+static inline SID *account_sid(const struct account *a)
+{
+    return (SID *)(void *)a->sid;
+}
 
 struct identity {
     DWORD process_id;

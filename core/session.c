@@ -15,11 +15,9 @@
 /* Longest display string accepted, in characters (contract §2.1: longer ones are refused). */
 #define SESSION_STRING_MAX 32767u
 
-/* The largest record (two strings of SESSION_STRING_MAX, the longest account
- * name) fits the record's 32-bit size. */
-_Static_assert(sizeof(struct session) + IDENTITY_SID_BYTES +
-                       (2u * (SESSION_STRING_MAX + 1u) + IDENTITY_NAME_MAX + 1u) *
-                           sizeof(wchar_t) <=
+/* The largest record (two strings of SESSION_STRING_MAX) fits the record's
+ * 32-bit size. */
+_Static_assert(sizeof(struct session) + 2u * (SESSION_STRING_MAX + 1u) * sizeof(wchar_t) <=
                    UINT32_MAX,
                "record_bytes is 32 bits");
 
@@ -127,13 +125,13 @@ DWORD session_create(const FWPM_SESSION0 *requested, const struct identity *peer
     else if (!identity_of_caller(&who))
         return ERROR_NOT_ENOUGH_MEMORY;
 
-    /* One block: record, SID (4-byte aligned), then the wide strings. */
-    size_t bytes = sizeof(struct session) + IDENTITY_SID_BYTES;
+    /* One block: record, then the client's wide strings. The SID and the
+     * account name are the account's (immortal, shared by its sessions). */
+    size_t bytes = sizeof(struct session);
     if (name != NULL)
         bytes += (name_length + 1) * sizeof(wchar_t);
     if (description != NULL)
         bytes += (description_length + 1) * sizeof(wchar_t);
-    bytes += (who.account->name_length + 1) * sizeof(wchar_t);
 
     struct session *s = memory_alloc(bytes, MEMORY_DATA);
     if (s == NULL)
@@ -152,13 +150,12 @@ DWORD session_create(const FWPM_SESSION0 *requested, const struct identity *peer
     v->processId = who.process_id;
     v->kernelMode = FALSE;
 
+    v->sid = account_sid(who.account);
+    v->username = (wchar_t *)who.account->name; /* the view's type is not const */
+
     unsigned char *tail = (unsigned char *)(s + 1);
-    v->sid = (SID *)tail;
-    identity_write_sid(v->sid, who.uid);
-    tail += IDENTITY_SID_BYTES;
     tail = place_string(tail, name, name_length, &v->displayData.name);
-    tail = place_string(tail, description, description_length, &v->displayData.description);
-    place_string(tail, who.account->name, who.account->name_length, &v->username);
+    place_string(tail, description, description_length, &v->displayData.description);
 
     *out = s;
     return ERROR_SUCCESS;

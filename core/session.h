@@ -5,7 +5,9 @@
  * A session record is one block: the public FWPM_SESSION0 view first (so a
  * pointer to the record is a pointer to the view handed to callers, and to
  * its GUID key, which the sessions table hashes), then the engine's
- * bookkeeping, then the SID and the strings the view points into.
+ * bookkeeping, then the client's strings (name, description) the view points
+ * into. Its SID and username point into the caller's account (identity.h),
+ * which lives as long as the process: one copy per uid, not per session.
  *
  * After creation the view is immutable. The version fields (garbage,
  * position) belong to the writer (under the engine's writer lock). The
@@ -43,7 +45,7 @@ struct session {
     /* Position in the current version. 32 bits: every open session holds an
      * engine handle, and the handle table has at most 2^24 slots. */
     uint32_t position;
-    /* Bytes of the record's block (record, SID, strings), set at creation:
+    /* Bytes of the record's block (record and strings), set at creation:
      * immutable. 32 bits: the strings are bounded (session.c checks). */
     uint32_t record_bytes;
 
@@ -76,7 +78,8 @@ static inline void session_enums_unlock(struct session *s)
 
 /* Checks a client's FWPM_SESSION0 (NULL allowed) and builds a record from it:
  * strings deep-copied, zero key replaced by a random version-4 GUID, identity
- * filled in from who (NULL: the calling process). Returns ERROR_SUCCESS,
+ * filled in from who (NULL: the calling process): its SID and username are
+ * the account's. Returns ERROR_SUCCESS,
  * FWP_E_INVALID_FLAGS, FWP_E_INVALID_PARAMETER or ERROR_NOT_ENOUGH_MEMORY. */
 struct identity;
 DWORD session_create(const FWPM_SESSION0 *requested, const struct identity *who,

@@ -305,6 +305,30 @@ static void record_uid(const FWPM_SESSION0 *e)
     seen_user = e->username;
 }
 
+static const SID *seen_sid;
+static void record_identity_storage(const FWPM_SESSION0 *e)
+{
+    seen_sid = e->sid;
+    seen_user = e->username;
+}
+
+Test(open, sessions_of_one_account_share_its_sid_and_username)
+{
+    /* One copy per account, not per session (contract §5.2): the SID and
+     * name outlive every session, so sharing them is invisible to a reader. */
+    FWPM_SESSION0 a = {.sessionKey = key_a}, b = {.sessionKey = key_b};
+    HANDLE ha = open_with(&a, ERROR_SUCCESS);
+    HANDLE hb = open_with(&b, ERROR_SUCCESS);
+    with_entry(ha, &key_a, record_identity_storage);
+    const SID *sid_a = seen_sid;
+    const wchar_t *user_a = seen_user;
+    with_entry(ha, &key_b, record_identity_storage);
+    cr_assert_eq(seen_sid, sid_a, "the second session copied the SID");
+    cr_assert_eq(seen_user, user_a, "the second session copied the username");
+    close_session(ha);
+    close_session(hb);
+}
+
 Test(open, identity_follows_a_change_of_effective_uid)
 {
     if (geteuid() != 0)
