@@ -12,6 +12,11 @@
 #                        project's default build type)
 #          --out DIR     results directory (default: bench/results/<mode>)
 #          --impls LIST  engines to run (default: memcpy,fwpm,mutex,rwlock,urcu,snapcache)
+#          --rounds N    run every engine N times, interleaved (round k starts
+#                        with the k-th engine), writing DIR/<engine>.r<k>.json;
+#                        the report takes each number's median over the rounds,
+#                        so a machine whose speed drifts over minutes biases no
+#                        engine (default 1: DIR/<engine>.json)
 # Anything else is passed to fwpm-bench, e.g. --benchmark_filter=mixed.
 # Each engine runs in its own process (so allocator state and resident
 # memory do not leak from one engine's run into the next), writing
@@ -26,12 +31,14 @@ build="$repo/build-bench"
 out=""
 impls="memcpy fwpm mutex rwlock urcu snapcache"
 impls_given=""
+rounds=1
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick | --full | --smoke) mode=${1#--} ;;
     --build) build=$2; shift ;;
     --out) out=$2; shift ;;
     --impls) impls=$(echo "$2" | tr ',' ' '); impls_given=$impls; shift ;;
+    --rounds) rounds=$2; shift ;;
     *) break ;;
     esac
     shift
@@ -40,6 +47,9 @@ if [ -z "$mode" ]; then
     echo "usage: bench/run.sh --quick|--full|--smoke [--build DIR] [--out DIR] [--impls a,b] [fwpm-bench args...]" >&2
     exit 2
 fi
+case "$rounds" in
+'' | *[!0-9]* | 0) echo "run.sh: --rounds needs a positive number" >&2; exit 2 ;;
+esac
 out=${out:-"$here/results/$mode"}
 if [ "$mode" = smoke ]; then
     impls=${impls_given:-"fwpm mutex"}
@@ -69,12 +79,31 @@ rm -f "$out"/*.json
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")
 compiler=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
-for impl in $impls; do
-    "$build/bench/fwpm-bench" --fwpm_impls="$impl" \
-        --benchmark_out="$out/$impl.json" --benchmark_out_format=json \
-        --benchmark_context=commit="$commit" \
-        --benchmark_context=build_type="$build_type" \
-        --benchmark_context=compiler="$("$compiler" --version | head -n 1)" \
-        "$@"
+# The engines of round $1 in its order: the rest of the arguments rotated
+# left by $1 - 1 (a function has its own positional parameters).
+round_order() {
+    k=$1
+    shift
+    while [ "$k" -gt 1 ]; do
+        first=$1
+        shift
+        set -- "$@" "$first"
+        k=$((k - 1))
+    done
+    echo "$*"
+}
+round=1
+while [ "$round" -le "$rounds" ]; do
+    for impl in $(round_order "$round" $impls); do
+        file="$out/$impl.json"
+        [ "$rounds" -eq 1 ] || file="$out/$impl.r$round.json"
+        "$build/bench/fwpm-bench" --fwpm_impls="$impl" \
+            --benchmark_out="$file" --benchmark_out_format=json \
+            --benchmark_context=commit="$commit" \
+            --benchmark_context=build_type="$build_type" \
+            --benchmark_context=compiler="$("$compiler" --version | head -n 1)" \
+            "$@"
+    done
+    round=$((round + 1))
 done
 /usr/bin/python3 "$here/report.py" "$out"/*.json --out "$out"

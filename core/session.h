@@ -78,9 +78,9 @@ static inline void session_enums_unlock(struct session *s)
 
 /* Checks a client's FWPM_SESSION0 (NULL allowed) and builds a record from it:
  * strings deep-copied, zero key replaced by a random version-4 GUID, identity
- * filled in from who (NULL: the calling process): its SID and username are
- * the account's. Returns ERROR_SUCCESS,
- * FWP_E_INVALID_FLAGS, FWP_E_INVALID_PARAMETER or ERROR_NOT_ENOUGH_MEMORY. */
+ * filled in from who (NULL: the calling process), whose account's SID and
+ * username the view points at. Returns ERROR_SUCCESS, FWP_E_INVALID_FLAGS,
+ * FWP_E_INVALID_PARAMETER or ERROR_NOT_ENOUGH_MEMORY. */
 struct identity;
 DWORD session_create(const FWPM_SESSION0 *requested, const struct identity *who,
                      struct session **out);
