@@ -20,7 +20,8 @@
 # Anything else is passed to fwpm-bench, e.g. --benchmark_filter=mixed.
 # Each engine runs in its own process (so allocator state and resident
 # memory do not leak from one engine's run into the next), writing
-# DIR/<engine>.json; report.py merges them into DIR/report.md and DIR/*.png.
+# DIR/<engine>.json (or one file a round); report.py merges them into
+# DIR/report.md and DIR/*.png.
 # Plots need Debian's python3-matplotlib (/usr/bin/python3).
 set -eu
 
@@ -44,7 +45,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 if [ -z "$mode" ]; then
-    echo "usage: bench/run.sh --quick|--full|--smoke [--build DIR] [--out DIR] [--impls a,b] [fwpm-bench args...]" >&2
+    echo "usage: bench/run.sh --quick|--full|--smoke [--build DIR] [--out DIR] [--impls a,b] [--rounds N] [fwpm-bench args...]" >&2
     exit 2
 fi
 case "$rounds" in

@@ -410,8 +410,6 @@ DWORD engine_open_session(const FWPM_SESSION0 *requested, const struct identity 
 DWORD engine_close_session(HANDLE engine_handle, struct session *s)
 {
     DWORD pid = s->view.processId; /* s may go once the close is published */
-    /* Read now, while no lock is held: the record's first line (its key,
-     * which the table removal hashes under the writer lock) is mostly cold. */
     struct version_edit edit;
     /* Allocate first, so that a failure changes nothing. */
     if (!edit_prepare(&edit, false))

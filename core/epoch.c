@@ -30,11 +30,12 @@
  * while the reader is off the CPU, and under oversubscription that can be a
  * whole scheduling round. So producers are slowed, boundedly: a call that
  * retired, from a thread whose backlog is past EPOCH_BACKLOG_SOFT and grew by
- * that much again while the epoch stood still (backlog_stalled), yields its core (up to
- * EPOCH_YIELDS_MAX times, stopping as soon as the epoch moves), which is most likely what the
- * preempted reader was waiting for. Pages retire nothing and never yield. Once the epoch moves, a
- * larger backlog is worked off faster (EPOCH_RUN_BASE + ready / EPOCH_RUN_SHARE per call, at most
- * EPOCH_RUN_MAX).
+ * that much again while the epoch stood still (backlog_stalled), yields its
+ * core (up to EPOCH_YIELDS_MAX times, stopping as soon as the epoch moves),
+ * which is most likely what the preempted reader was waiting for. Pages
+ * retire nothing and never yield. Once the epoch moves, a larger backlog is
+ * worked off faster (EPOCH_RUN_BASE + ready / EPOCH_RUN_SHARE per call, at
+ * most EPOCH_RUN_MAX).
  *
  * Who touches a backlog. Its owner, for the length of one retire or one
  * exit, after claiming it (state IDLE -> OWNER); or the reclaimer, for a few
@@ -495,15 +496,15 @@ void epoch_retire_batch(struct epoch_batch *b)
 
 /* ---- leaving a section: the owner's bounded share ------------------------------- */
 
-/* Backpressure on producers only: a call that retired, from a thread whose
- * backlog stalled (backlog_stalled), gives its core away
- * - most likely to the preempted reader that holds the epoch - until the
- * epoch moves, at most EPOCH_YIELDS_MAX times. A bounded number of yields,
- * not a wait for readers: the call returns in bounded steps whatever they
- * do, and calls that retire nothing (pages) never yield. */
 /* Yields made by backlog_throttle, for tests. */
 static _Atomic unsigned long throttle_yields;
 
+/* Backpressure on producers only: a call that retired, from a thread whose
+ * backlog stalled (backlog_stalled), gives its core away - most likely to
+ * the preempted reader that holds the epoch - until the epoch moves, at most
+ * EPOCH_YIELDS_MAX times. A bounded number of yields, not a wait for
+ * readers: the call returns in bounded steps whatever they do, and calls
+ * that retire nothing (pages) never yield. */
 static void backlog_throttle(struct epoch_thread *t)
 {
     unsigned start = ck_pr_load_uint(&global_epoch.epoch);
@@ -540,8 +541,6 @@ static bool backlog_stalled(struct epoch_thread *t)
     return held > t->stall_mark + EPOCH_BACKLOG_SOFT;
 }
 
-/* Runs up to the budget of t's ready callbacks; advances the epoch now and
- * then when some entries still wait for it. Takes no lock. */
 /* Under the owner's claim: refills ready at global epoch now and runs up to
  * the budget of it. Returns whether entries still wait for the epoch. */
 static bool backlog_run(struct epoch_thread *t, unsigned now)
@@ -560,6 +559,9 @@ static bool backlog_run(struct epoch_thread *t, unsigned now)
     return waiting;
 }
 
+/* Runs up to the budget of t's ready callbacks; advances the epoch now and
+ * then when some entries still wait for it, and throttles a producer whose
+ * backlog stalled. Takes no lock. */
 __attribute__((noinline)) static void backlog_work(struct epoch_thread *t)
 {
     unsigned now = ck_pr_load_uint(&global_epoch.epoch);
