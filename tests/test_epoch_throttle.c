@@ -10,20 +10,12 @@
  */
 #include "epoch.h"
 
+#include "unit_check.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-static int failures;
-
-static void check(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "FAILED: %s\n", what);
-        failures++;
-    }
-}
 
 enum {
     ROUNDS = 400,
@@ -135,5 +127,5 @@ int main(void)
 {
     producer_beside_a_moving_epoch_never_yields();
     producer_beside_a_stuck_reader_yields_boundedly();
-    return failures == 0 ? 0 : 1;
+    return unit_check_status();
 }

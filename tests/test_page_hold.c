@@ -13,18 +13,10 @@
 #include "fwpm_linux.h"
 #include "fwpmu.h"
 
+#include "unit_check.h"
+
 #include <stdio.h>
 #include <string.h>
-
-static int failures;
-
-static void check(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "FAILED: %s\n", what);
-        failures++;
-    }
-}
 
 enum { SESSIONS = 3 };
 
@@ -66,5 +58,5 @@ int main(void)
     FWPM_MEMORY_STATS0 st;
     check(fwpm_memory_stats(&st) == ERROR_SUCCESS && st.openSessions == 0 && st.liveSnapshots == 1,
           "all gone but the current (empty) version");
-    return failures == 0 ? 0 : 1;
+    return unit_check_status();
 }

@@ -9,19 +9,11 @@
 #include "epoch.h"
 #include "sessions_table.h"
 
+#include "unit_check.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-
-static void check(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "FAILED: %s\n", what);
-        failures++;
-    }
-}
 
 static struct session *session_with_key(uint64_t n)
 {
@@ -128,5 +120,5 @@ int main(void)
     churn_at_constant_size();
     lookups_by_copied_keys_among_shared_tags();
     epoch_reclaim_all();
-    return failures == 0 ? 0 : 1;
+    return unit_check_status();
 }
