@@ -9,7 +9,7 @@
  * holding it would make writers wait for it). It raises reclaim_pending; the
  * writer lock's next holder sees the flag as it unlocks and unlinks what the
  * version alone kept (writer_unlock), and so does the reclaimer once the
- * threads go idle (engine_release_cached). Until then the version's objects stay allocated:
+ * threads go idle (engine_release_cached_idle). Until then the version's objects stay allocated:
  * what the writes before it dropped, no more.
  *
  * Why nothing is lost: the holder clears the flag, then scans the reference
@@ -44,9 +44,15 @@ static struct engine {
     struct version_store versions;
 } engine;
 
-static void engine_release_cached(void);
+static void engine_release_cached_idle(void);
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Held for the whole of a release of the writer's caches (the idle hook's,
+ * on the reclaimer thread) and of an engine_reclaim: a reclaim then never
+ * returns while the hook still frees what it took, or retires what the
+ * reclaim's grace period did not cover, so its figures are exact. Taken
+ * before the writer lock, never while holding it. */
+static pthread_mutex_t release_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Open sessions as of the latest publication (for the tracepoints). */
 static uint64_t engine_open_sessions(void)
@@ -76,7 +82,7 @@ bool engine_initialize(void)
                 handles_cancel(h);
             /* Once threads go idle, the reclaimer gives the writer's caches
              * back too: memory returns to its baseline without fwpm_reclaim. */
-            epoch_set_idle_hook(engine_release_cached);
+            epoch_set_idle_hook(engine_release_cached_idle);
             /* Release: the store, the table and the first handle segment are
              * set up before a thread that sees true uses them (pairs with the
              * acquire in engine_ready). */
@@ -460,6 +466,7 @@ void engine_reset_after_fork(void)
 {
     writer_lock_reset(&engine.writer_lock);
     pthread_mutex_init(&init_lock, NULL);
+    pthread_mutex_init(&release_lock, NULL); /* the parent's reclaimer may have held it */
     atomic_store_explicit(&reclaim_pending, false, memory_order_relaxed);
     /* Requests the parent's other threads had posted belong to threads the
      * child does not have: nobody waits for them, nobody may apply them. */
@@ -494,8 +501,8 @@ static void engine_free_cached_versions(void)
 
 /* Gives back what the writer keeps for its next write: versions whose last
  * reference went lazily, the partial retire batch, the pooled chunks, an
- * empty table's extra capacity, recycled version roots. Waits for the writer
- * lock (for its short holds). */
+ * empty table's extra capacity, recycled version roots. Under release_lock;
+ * waits for the writer lock (for its short holds). */
 static void engine_release_cached(void)
 {
     writer_lock();
@@ -510,10 +517,20 @@ static void engine_release_cached(void)
     engine_free_cached_versions();
 }
 
+/* The idle hook: the reclaimer thread runs it once the threads go idle. */
+static void engine_release_cached_idle(void)
+{
+    pthread_mutex_lock(&release_lock);
+    engine_release_cached();
+    pthread_mutex_unlock(&release_lock);
+}
+
 void engine_reclaim(void)
 {
+    pthread_mutex_lock(&release_lock);
     engine_release_cached();
     epoch_reclaim_all();
     /* Last: the grace periods just ended recycled version roots. */
     engine_free_cached_versions();
+    pthread_mutex_unlock(&release_lock);
 }
