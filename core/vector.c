@@ -100,17 +100,32 @@ static inline void leaf_prefetch(const struct vector_chunk *leaf)
         __builtin_prefetch(at + line, 0, 3);
 }
 
-/* vector_copy over more than one leaf. Out of line, so that the copies
- * within one leaf do not pay for its registers. */
-static __attribute__((noinline)) void vector_copy_leaves(const struct vector *v, size_t start,
-                                                         size_t n, void **dst)
+/* vector_copy over more than one leaf: one contiguous run per leaf.
+ * Consecutive leaves are siblings under one parent for VECTOR_FANOUT leaves,
+ * so the tree is descended once per parent, not once per leaf (a page of
+ * 1000 touches 16 leaves). For a vector below PREFETCH_MIN_COUNT: nothing is
+ * prefetched, and the loop does nothing else. */
+static void vector_copy_leaves(const struct vector *v, size_t start, size_t n, void **dst)
 {
-    /* One contiguous run per leaf; consecutive leaves are siblings under one
-     * parent for VECTOR_FANOUT leaves, so the tree is descended once per
-     * parent, not once per leaf (a page of 1000 touches 16 leaves). Leaves
-     * of the range PREFETCH_LEAVES ahead of the one being copied are
-     * prefetched (a copy of one or two leaves, or of a small vector, asks
-     * for none). */
+    do {
+        const struct vector_chunk *parent = vector_chunk_at(v, start, 1);
+        unsigned i = vector_index(start, 1);
+        do {
+            size_t take = vector_copy_run(parent->child[i++], start, n, dst);
+            dst += take;
+            start += take;
+            n -= take;
+        } while (n > 0 && i < VECTOR_FANOUT);
+    } while (n > 0);
+}
+
+/* vector_copy_leaves for a vector of PREFETCH_MIN_COUNT or more: leaves of
+ * the range PREFETCH_LEAVES ahead of the one being copied are prefetched (a
+ * copy of one or two leaves asks for none). Out of line, so that the copies
+ * of smaller vectors do not pay for its registers. */
+static __attribute__((noinline)) void
+vector_copy_leaves_prefetched(const struct vector *v, size_t start, size_t n, void **dst)
+{
     size_t end = start + n;
     size_t last_leaf = (end - 1u) >> VECTOR_FANOUT_BITS;
     do {
@@ -121,11 +136,11 @@ static __attribute__((noinline)) void vector_copy_leaves(const struct vector *v,
          * step asks for the leaf PREFETCH_LEAVES ahead. */
         size_t ahead_last =
             last_leaf - leaf < VECTOR_FANOUT - 1u - i ? last_leaf - leaf : VECTOR_FANOUT - 1u - i;
-        if (ahead_last >= 2u && v->count >= PREFETCH_MIN_COUNT)
+        if (ahead_last >= 2u)
             for (unsigned d = 1; d < PREFETCH_LEAVES && d <= ahead_last; d++)
                 leaf_prefetch(parent->child[i + d]);
         else
-            ahead_last = 0; /* one or two leaves, or a small vector: nothing to hide */
+            ahead_last = 0;                        /* one or two leaves: nothing to hide */
         unsigned d_end = i + (unsigned)ahead_last; /* last child index to prefetch */
         do {
             if (i + PREFETCH_LEAVES <= d_end)
@@ -153,7 +168,10 @@ void vector_copy(const struct vector *v, size_t start, size_t n, void **dst)
         vector_copy_run(vector_chunk_at(v, start, 0), start, n, dst);
         return;
     }
-    vector_copy_leaves(v, start, n, dst);
+    if (v->count >= PREFETCH_MIN_COUNT)
+        vector_copy_leaves_prefetched(v, start, n, dst);
+    else
+        vector_copy_leaves(v, start, n, dst);
 }
 
 /* ---- changes (one writer) --------------------------------------------------- */
