@@ -103,14 +103,34 @@ static inline void leaf_prefetch(const struct vector_chunk *leaf)
 /* vector_copy over more than one leaf: one contiguous run per leaf.
  * Consecutive leaves are siblings under one parent for VECTOR_FANOUT leaves,
  * so the tree is descended once per parent, not once per leaf (a page of
- * 1000 touches 16 leaves). For a vector below PREFETCH_MIN_COUNT: nothing is
- * prefetched, and the loop does nothing else. */
-static void vector_copy_leaves(const struct vector *v, size_t start, size_t n, void **dst)
+ * 1000 touches 16 leaves). With prefetch, leaves of the range
+ * PREFETCH_LEAVES ahead of the one being copied are prefetched (a copy of one
+ * or two leaves asks for none). Always inlined with a constant prefetch, so
+ * that the copy without it carries none of the bookkeeping (a page of 100 at
+ * N = 100k: 55 instructions fewer). */
+static inline __attribute__((always_inline)) void
+vector_copy_leaves_with(const struct vector *v, size_t start, size_t n, void **dst, bool prefetch)
 {
+    size_t last_leaf = (start + n - 1u) >> VECTOR_FANOUT_BITS;
     do {
         const struct vector_chunk *parent = vector_chunk_at(v, start, 1);
         unsigned i = vector_index(start, 1);
+        unsigned d_end = i; /* last child index to prefetch */
+        if (prefetch) {
+            /* Under this parent: leaf + d for d < PREFETCH_LEAVES now, then
+             * each step asks for the leaf PREFETCH_LEAVES ahead. */
+            size_t leaf = start >> VECTOR_FANOUT_BITS;
+            size_t ahead_last = last_leaf - leaf < VECTOR_FANOUT - 1u - i ? last_leaf - leaf
+                                                                          : VECTOR_FANOUT - 1u - i;
+            if (ahead_last >= 2u) { /* one or two leaves: nothing to hide */
+                for (unsigned d = 1; d < PREFETCH_LEAVES && d <= ahead_last; d++)
+                    leaf_prefetch(parent->child[i + d]);
+                d_end = i + (unsigned)ahead_last;
+            }
+        }
         do {
+            if (prefetch && i + PREFETCH_LEAVES <= d_end)
+                leaf_prefetch(parent->child[i + PREFETCH_LEAVES]);
             size_t take = vector_copy_run(parent->child[i++], start, n, dst);
             dst += take;
             start += take;
@@ -119,39 +139,12 @@ static void vector_copy_leaves(const struct vector *v, size_t start, size_t n, v
     } while (n > 0);
 }
 
-/* vector_copy_leaves for a vector of PREFETCH_MIN_COUNT or more: leaves of
- * the range PREFETCH_LEAVES ahead of the one being copied are prefetched (a
- * copy of one or two leaves asks for none). Out of line, so that the copies
- * of smaller vectors do not pay for its registers. */
+/* The copy of a vector of PREFETCH_MIN_COUNT or more. Out of line, so that
+ * the copies of smaller vectors do not pay for its registers. */
 static __attribute__((noinline)) void
 vector_copy_leaves_prefetched(const struct vector *v, size_t start, size_t n, void **dst)
 {
-    size_t end = start + n;
-    size_t last_leaf = (end - 1u) >> VECTOR_FANOUT_BITS;
-    do {
-        const struct vector_chunk *parent = vector_chunk_at(v, start, 1);
-        size_t leaf = start >> VECTOR_FANOUT_BITS;
-        unsigned i = vector_index(start, 1);
-        /* Under this parent: leaf + d for d < PREFETCH_LEAVES now, then each
-         * step asks for the leaf PREFETCH_LEAVES ahead. */
-        size_t ahead_last =
-            last_leaf - leaf < VECTOR_FANOUT - 1u - i ? last_leaf - leaf : VECTOR_FANOUT - 1u - i;
-        if (ahead_last >= 2u)
-            for (unsigned d = 1; d < PREFETCH_LEAVES && d <= ahead_last; d++)
-                leaf_prefetch(parent->child[i + d]);
-        else
-            ahead_last = 0;                        /* one or two leaves: nothing to hide */
-        unsigned d_end = i + (unsigned)ahead_last; /* last child index to prefetch */
-        do {
-            if (i + PREFETCH_LEAVES <= d_end)
-                leaf_prefetch(parent->child[i + PREFETCH_LEAVES]);
-            size_t take = vector_copy_run(parent->child[i], start, n, dst);
-            dst += take;
-            start += take;
-            n -= take;
-            i++;
-        } while (n > 0 && i < VECTOR_FANOUT);
-    } while (n > 0);
+    vector_copy_leaves_with(v, start, n, dst, true);
 }
 
 void vector_copy(const struct vector *v, size_t start, size_t n, void **dst)
@@ -171,7 +164,7 @@ void vector_copy(const struct vector *v, size_t start, size_t n, void **dst)
     if (v->count >= PREFETCH_MIN_COUNT)
         vector_copy_leaves_prefetched(v, start, n, dst);
     else
-        vector_copy_leaves(v, start, n, dst);
+        vector_copy_leaves_with(v, start, n, dst, false);
 }
 
 /* ---- changes (one writer) --------------------------------------------------- */
