@@ -42,6 +42,11 @@ static struct engine {
     struct writer_lock writer_lock;
     struct sessions_table sessions;
     struct version_store versions;
+    /* Writer-owned (under the writer lock): what the batches held, for
+     * tests. Beside the store's writer-owned fields, which every batch
+     * writes too: no cache line of its own to fetch from the last
+     * combiner's core. */
+    struct engine_batch_stats batch_stats;
 } engine;
 
 static void engine_release_cached_idle(void);
@@ -280,16 +285,14 @@ static bool writes_are_pending(void)
     return atomic_load_explicit(&pending_writes, memory_order_relaxed) != NULL;
 }
 
-/* Writer-owned (under the writer lock): what the batches held, for tests. */
-static struct engine_batch_stats batch_stats;
-
 /* Under the writer lock: one more batch of count requests. */
 static void batch_stats_add(unsigned count)
 {
-    batch_stats.batches++;
-    batch_stats.requests += count;
-    if (count > batch_stats.largest)
-        batch_stats.largest = count;
+    struct engine_batch_stats *stats = &engine.batch_stats;
+    stats->batches++;
+    stats->requests += count;
+    if (count > stats->largest)
+        stats->largest = count;
 }
 
 /* Under the writer lock: applies the requests of list (oldest first; taken
@@ -453,7 +456,7 @@ unsigned engine_pending_writes_for_test(void)
 void engine_batch_stats_for_test(struct engine_batch_stats *out)
 {
     writer_lock();
-    *out = batch_stats;
+    *out = engine.batch_stats;
     writer_unlock();
 }
 
@@ -465,6 +468,7 @@ uint64_t engine_version_for_test(void)
 void engine_reset_after_fork(void)
 {
     writer_lock_reset(&engine.writer_lock);
+    version_store_reset_after_fork();
     pthread_mutex_init(&init_lock, NULL);
     pthread_mutex_init(&release_lock, NULL); /* the parent's reclaimer may have held it */
     atomic_store_explicit(&reclaim_pending, false, memory_order_relaxed);

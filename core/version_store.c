@@ -27,10 +27,16 @@ static void version_free(struct version *v)
 /* ---- recycled version roots ---------------------------------------------------
  * Roots past their grace period, kept for the next writes so that a steady
  * churn allocates none: pushed by any thread (the epoch callback), taken all
- * at once by the writer (so no ABA), at most VERSION_CACHE_MAX. */
+ * at once by the writer (so no ABA), at most VERSION_CACHE_MAX in all.
+ *
+ * recycled_count counts places: a push reserves one first, and a root's
+ * place is given back only once the writer has used it (or freed it). The
+ * writer never walks a list it takes to count it (its roots were pushed by
+ * other threads: a cache miss each); it counts the roots it uses as it uses
+ * them (store->spare_used) and gives their places back at its next take. */
 #define VERSION_CACHE_MAX 64u
 static _Atomic(struct version *) recycled_versions;
-static _Atomic unsigned recycled_count; /* reserved places, >= the stack's length */
+static _Atomic unsigned recycled_count; /* places: >= the stack's and the spare list's roots */
 
 static void version_recycle(struct version *v)
 {
@@ -48,16 +54,19 @@ static void version_recycle(struct version *v)
                                                     memory_order_release, memory_order_relaxed));
 }
 
-/* Takes every recycled version; the caller owns the list (linked by older). */
+/* Takes every recycled version; the caller owns the list (linked by older)
+ * and the places of its roots. */
 static struct version *recycled_take_all(void)
 {
     /* Acquire: pairs with the release CAS in version_recycle. */
-    struct version *list = atomic_exchange_explicit(&recycled_versions, NULL, memory_order_acquire);
-    unsigned n = 0;
-    for (struct version *v = list; v != NULL; v = v->older)
-        n++;
-    atomic_fetch_sub_explicit(&recycled_count, n, memory_order_relaxed);
-    return list;
+    return atomic_exchange_explicit(&recycled_versions, NULL, memory_order_acquire);
+}
+
+/* Gives back the places of n roots that left the cache. */
+static void recycled_places_release(unsigned n)
+{
+    if (n != 0)
+        atomic_fetch_sub_explicit(&recycled_count, n, memory_order_relaxed);
 }
 
 static void version_free_deferred(epoch_entry *entry)
@@ -69,12 +78,16 @@ static void version_free_deferred(epoch_entry *entry)
  * is there (the common case), else allocated; NULL when out of memory. */
 static struct version *version_take_root(struct version_store *store)
 {
-    if (store->version_spare == NULL)
+    if (store->version_spare == NULL) {
+        recycled_places_release(store->spare_used);
+        store->spare_used = 0;
         store->version_spare = recycled_take_all();
+    }
     struct version *v = store->version_spare;
     if (v == NULL)
         return version_new();
     store->version_spare = v->older;
+    store->spare_used++;
     v->older = NULL;
     v->waiting = NULL;
     return v;
@@ -89,17 +102,50 @@ void version_free_recycled(struct version *list)
     }
 }
 
+/* The length of a list of roots linked by older. */
+static unsigned version_list_length(const struct version *list)
+{
+    unsigned n = 0;
+    for (; list != NULL; list = list->older)
+        n++;
+    return n;
+}
+
 struct version *version_store_take_recycled(struct version_store *store)
 {
     struct version *list = store->version_spare;
     store->version_spare = NULL;
+    struct version *stacked = recycled_take_all();
+    /* A cold path: walking the lists to count them is fine here. */
+    recycled_places_release(store->spare_used + version_list_length(list) +
+                            version_list_length(stacked));
+    store->spare_used = 0;
     if (list == NULL)
-        return recycled_take_all();
+        return stacked;
     struct version *last = list;
     while (last->older != NULL)
         last = last->older;
-    last->older = recycled_take_all();
+    last->older = stacked;
     return list;
+}
+
+void version_store_reset_after_fork(void)
+{
+    /* Roots the parent's threads pushed (one may have been mid-push, its
+     * place counted and its root not yet on the stack): abandoned with the
+     * parent's engine, so that the count matches the child's empty stack. */
+    atomic_store_explicit(&recycled_versions, NULL, memory_order_relaxed);
+    atomic_store_explicit(&recycled_count, 0, memory_order_relaxed);
+}
+
+/* Under the writer lock: live_versions moves by delta. The writer is its
+ * only writer, so a load and a store do (no locked instruction in the
+ * writer's critical section). Relaxed: a statistic. */
+static void live_versions_add(struct version_store *store, int delta)
+{
+    uint64_t n = atomic_load_explicit(&store->live_versions, memory_order_relaxed);
+    atomic_store_explicit(&store->live_versions, n + (uint64_t)(int64_t)delta,
+                          memory_order_relaxed);
 }
 
 /* ---- retire batching ------------------------------------------------------------
@@ -112,7 +158,7 @@ struct version *version_store_take_recycled(struct version_store *store)
 /* Under the writer lock: a dead version root goes to the retire batch. */
 static void version_retire_batched(struct version_store *store, struct version *v)
 {
-    atomic_fetch_sub_explicit(&store->live_versions, 1, memory_order_relaxed);
+    live_versions_add(store, -1);
     epoch_batch_add(&store->retiring, &v->retire, version_free_deferred);
 }
 
@@ -136,7 +182,10 @@ static void retiring_hand_off_if_full(struct version_edit *e)
  * version_acquire_current: free it after a grace period. */
 static void version_retire(struct version_store *store, struct version *v)
 {
-    atomic_fetch_sub_explicit(&store->live_versions, 1, memory_order_relaxed);
+    /* Any thread, without the lock: a locked add. Release: v's publication
+     * (counted in live_versions) is seen by whoever reads this count (pairs
+     * with the acquire in version_store_stats). */
+    atomic_fetch_add_explicit(&store->versions_retired_unlocked, 1, memory_order_release);
     epoch_retire(&v->retire, version_free_deferred);
 }
 
@@ -152,6 +201,8 @@ bool version_store_init(struct version_store *store)
     store->retained_newest = NULL;
     store->version_spare = NULL;
     atomic_init(&store->live_versions, 1);
+    atomic_init(&store->versions_retired_unlocked, 0);
+    store->spare_used = 0;
     atomic_init(&store->open_sessions, 0);
     atomic_init(&store->height_hint, 0);
     chunk_pool_init(&store->chunks);
@@ -177,7 +228,12 @@ void version_store_stats(struct version_store *store, uint64_t *open_sessions,
 {
     /* Relaxed: statistics, each word on its own. */
     *open_sessions = atomic_load_explicit(&store->open_sessions, memory_order_relaxed);
-    *live_versions = atomic_load_explicit(&store->live_versions, memory_order_relaxed);
+    /* The retired count first, with acquire (pairs with the release in
+     * version_retire): the publications of the versions it counts are then
+     * in the live count read after it, so the difference never goes below 0. */
+    uint64_t retired =
+        atomic_load_explicit(&store->versions_retired_unlocked, memory_order_acquire);
+    *live_versions = atomic_load_explicit(&store->live_versions, memory_order_relaxed) - retired;
 }
 
 /* ---- readers -------------------------------------------------------------------- */
@@ -434,7 +490,7 @@ void version_edit_publish(struct version_edit *e)
     trace_version_published(next->number, next->sessions.count);
     e->next = NULL; /* published: no longer the edit's to free */
     /* Relaxed: statistics and hints. */
-    atomic_fetch_add_explicit(&store->live_versions, 1, memory_order_relaxed);
+    live_versions_add(store, 1);
     atomic_store_explicit(&store->open_sessions, next->sessions.count, memory_order_relaxed);
     atomic_store_explicit(&store->height_hint, next->sessions.height, memory_order_relaxed);
 

@@ -59,9 +59,13 @@ struct version_store {
     _Atomic(struct version *) current;
     struct version *retained_newest; /* writer-owned */
     struct version *version_spare;   /* recycled roots for the next writes; writer-owned */
-    _Atomic uint64_t live_versions;  /* current + retained, for statistics */
-    _Atomic unsigned height_hint;    /* height of the current version */
-    struct chunk_pool chunks;        /* chunks for the next writes' path copies */
+    unsigned spare_used;             /* roots used since the spare list was taken; writer-owned */
+    /* Statistics: current + retained versions are live_versions (changed by
+     * the writer alone) minus versions_retired_unlocked (by any thread). */
+    _Atomic uint64_t live_versions;
+    _Atomic uint64_t versions_retired_unlocked;
+    _Atomic unsigned height_hint; /* height of the current version */
+    struct chunk_pool chunks;     /* chunks for the next writes' path copies */
     /* Dead version roots and dropped sessions, retired in batches. Writer-owned. */
     struct epoch_batch retiring;
     _Atomic uint64_t open_sessions; /* count of the current version */
@@ -203,5 +207,9 @@ struct version *version_store_take_recycled(struct version_store *store);
 
 /* Frees roots taken with version_store_take_recycled. No lock. */
 void version_free_recycled(struct version *list);
+
+/* In a fork child, by the fork handler alone: the recycled roots the parent
+ * kept are abandoned with its engine. */
+void version_store_reset_after_fork(void);
 
 #endif /* FWPM_CORE_VERSION_STORE_H */
