@@ -251,7 +251,9 @@ static bool write_apply(struct version_edit *batch, struct write_request *r)
         version_edit_append(batch, r->session);
         return true;
     }
-    if (!handles_remove(r->handle, HANDLE_KIND_ENGINE)) {
+    /* The race between closes is decided here; the winner gives the slot
+     * back after the batch (engine_close_session), off the lock. */
+    if (!handles_invalidate(r->handle, HANDLE_KIND_ENGINE)) {
         r->status = ERROR_INVALID_HANDLE; /* a racing close got there first */
         return false;
     }
@@ -427,6 +429,8 @@ DWORD engine_close_session(HANDLE engine_handle, struct session *s)
         .kind = WRITE_CLOSE, .session = s, .handle = engine_handle, .edit = &edit};
     DWORD status = write_and_wait(&r); /* closed from its batch's publication */
     version_edit_finish(&edit);
+    if (status == ERROR_SUCCESS)
+        handles_release(engine_handle);
     if (status == ERROR_SUCCESS && trace_session_count_enabled())
         trace_session_closed(pid, engine_open_sessions());
     return status;

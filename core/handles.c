@@ -276,7 +276,7 @@ void *handles_lookup(HANDLE h, enum handle_kind kind)
     return object;
 }
 
-bool handles_remove(HANDLE h, enum handle_kind kind)
+bool handles_invalidate(HANDLE h, enum handle_kind kind)
 {
     struct slot *s;
     uint32_t generation;
@@ -287,16 +287,26 @@ bool handles_remove(HANDLE h, enum handle_kind kind)
     /* The next generation, unpublished. A slot whose generation would wrap is
      * retired for good (state 0 matches no handle): a value it once had must
      * never become valid again. */
-    bool wraps = generation == UINT32_MAX;
-    uint64_t next = wraps ? 0 : (uint64_t)(generation + 1) << 8;
+    uint64_t next = generation == UINT32_MAX ? 0 : (uint64_t)(generation + 1) << 8;
     /* Acq_rel: acquire pairs with the release stores in handles_publish (the
      * remover, which frees the object next, sees everything written to it);
      * release orders the remover's own accesses before the slot's reuse. */
-    if (!atomic_compare_exchange_strong_explicit(&s->state, &expected, next, memory_order_acq_rel,
-                                                 memory_order_relaxed))
+    return atomic_compare_exchange_strong_explicit(&s->state, &expected, next, memory_order_acq_rel,
+                                                   memory_order_relaxed);
+}
+
+void handles_release(HANDLE h)
+{
+    uint64_t v = (uint64_t)(uintptr_t)h;
+    if ((uint32_t)(v >> 32) != UINT32_MAX) /* else retired for good by the invalidation */
+        free_push((uint32_t)(v >> 8) & 0xFFFFFFu);
+}
+
+bool handles_remove(HANDLE h, enum handle_kind kind)
+{
+    if (!handles_invalidate(h, kind))
         return false;
-    if (!wraps)
-        free_push((uint32_t)((uint64_t)(uintptr_t)h >> 8) & 0xFFFFFFu);
+    handles_release(h);
     return true;
 }
 

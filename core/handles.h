@@ -42,8 +42,16 @@ void handles_cancel(HANDLE h);
 void *handles_lookup(HANDLE h, enum handle_kind kind);
 
 /* Invalidates a published handle. Exactly one of several racing callers gets
- * true; it then owns the object's teardown. */
+ * true; it then owns the object's teardown. handles_invalidate and then
+ * handles_release, in one call. */
 bool handles_remove(HANDLE h, enum handle_kind kind);
+
+/* The two steps of handles_remove, for a caller that must decide the race
+ * inside a critical section and would rather not touch the free list there.
+ * handles_invalidate: as handles_remove, but the slot is not reused yet;
+ * the winner calls handles_release(h) once, at any time after. */
+bool handles_invalidate(HANDLE h, enum handle_kind kind);
+void handles_release(HANDLE h);
 
 /* In a fork child, by the fork handler alone (the child has one thread): no
  * inherited handle is valid from here on, and none the child makes can
