@@ -20,4 +20,8 @@ for f in report.md open_close.png cost_vs_n.png enum_page.png mixed.png; do
     fi
 done
 [ "$failed" -eq 0 ] || { grep -i 'report.py\|matplotlib' "$out/run.log"; exit 1; }
-echo "bench smoke: 5 passed, 0 failed"
+# Each engine's page is set against the floor its own run measured.
+if ! grep -Eq '^\| 10 \|.*\| [0-9.]+ ns \([0-9.]+× [0-9.]+ ns\)' "$out/report.md"; then
+    echo "FAIL: report.md has no page against its in-run floor"; exit 1
+fi
+echo "bench smoke: 6 passed, 0 failed"

@@ -9,8 +9,10 @@
  *   create_enum_handle  create + destroy an enumeration handle, N = 1 .. 1M,
  *                       on an unchanged table or right after one change
  *   enum_page           page through a fresh handle at N = 100k, page size 1 ..
- *                       INFINITE (Enum + FreeMemory each), against memcpy of as
- *                       many pointers (with and without a fresh buffer)
+ *                       INFINITE (Enum + FreeMemory each), against malloc +
+ *                       memcpy of as many pointers measured between the drains
+ *                       (and, as separate runs, memcpy with and without a
+ *                       fresh buffer)
  *   enumerate_all       create + page through (1000 a page) + destroy, N = 1k .. 1M,
  *                       against one memcpy of N pointers (and 1000 a page)
  *   mixed               readers enumerating while writers churn at N = 100k
@@ -376,13 +378,51 @@ static void run_create_enum(bench_state *st, const struct bench_spec *sp)
 /* One iteration pages through a whole fresh handle (n entries) with pages of
  * sp->page entries, each FwpmSessionEnum0 + FwpmFreeMemory0. Only the pages
  * are timed: the handle is created and destroyed outside the measurement. */
+/* The floor for a page: page after page of k pointers out of src[0..n),
+ * each a memcpy into a fresh malloc'd buffer (alloc) or into `reused`.
+ * Returns the pages walked. */
+static int64_t floor_walk(void *const *src, size_t n, size_t k, bool alloc, void **reused)
+{
+    int64_t pages = 0;
+    for (size_t off = 0; off < n; off += k, pages++) {
+        size_t m = n - off < k ? n - off : k;
+        void **dst = alloc ? malloc(m * sizeof(*dst)) : reused;
+        memcpy(dst, src + off, m * sizeof(*dst));
+        __asm__ volatile("" : : "r"(dst) : "memory"); /* keep the copy */
+        if (alloc)
+            free(dst);
+    }
+    return pages;
+}
+
+/* A source array for floor_walk: n distinct pointers; NULL when out of memory. */
+static void **floor_source(size_t n)
+{
+    void **src = malloc(n * sizeof(*src));
+    if (src)
+        for (size_t i = 0; i < n; i++)
+            src[i] = &src[i];
+    return src;
+}
+
+/* Each drain of the engine's pages is followed by the same pages as
+ * malloc + memcpy (floor_walk), timed apart: floor_ns is the floor measured
+ * in this process, a few milliseconds from the pages it is compared with,
+ * so that vs_floor (page_ns / floor_ns) holds whatever speed the machine
+ * runs at just then (this VM's speed moves by up to 1.7x for seconds at a
+ * time). The floor is not part of the benchmark's time. */
 static void run_enum_page(bench_state *st, const struct bench_spec *sp)
 {
     const struct fwpm_impl *im = sp->impl;
     if (!pop_set(st, im, sp->n))
         return;
-    int64_t entries = 0, pages = 0;
-    double timed = 0;
+    void **src = floor_source(pop.n);
+    if (!src) {
+        bench_error(st, "out of memory");
+        return;
+    }
+    int64_t entries = 0, pages = 0, floor_pages = 0;
+    double timed = 0, floor_timed = 0;
     while (bench_keep_running(st)) {
         HANDLE e;
         if (!ok(st, im->create_enum_handle(pop.h[0], NULL, &e), "CreateEnumHandle"))
@@ -407,10 +447,19 @@ static void run_enum_page(bench_state *st, const struct bench_spec *sp)
         timed += dt;
         entries += (int64_t)taken;
         ok(st, im->destroy_enum_handle(pop.h[0], e), "DestroyEnumHandle");
+        double f0 = now_seconds();
+        floor_pages += floor_walk(src, pop.n, sp->page < pop.n ? sp->page : pop.n, true, NULL);
+        floor_timed += now_seconds() - f0;
     }
+    free(src);
     bench_set_items(st, entries);
-    if (pages)
-        bench_counter(st, "page_ns", timed * 1e9 / (double)pages, 0);
+    if (pages && floor_pages) {
+        double page_ns = timed * 1e9 / (double)pages;
+        double floor_ns = floor_timed * 1e9 / (double)floor_pages;
+        bench_counter(st, "page_ns", page_ns, 0);
+        bench_counter(st, "floor_ns", floor_ns, 0);
+        bench_counter(st, "vs_floor", page_ns / floor_ns, 0);
+    }
 }
 
 /* The floor for those pages: the same walk over a 100k-pointer array, each
@@ -419,7 +468,7 @@ static void run_enum_page(bench_state *st, const struct bench_spec *sp)
 static void run_memcpy(bench_state *st, const struct bench_spec *sp)
 {
     size_t n = sp->n, k = sp->page < n ? sp->page : n;
-    void **src = malloc(n * sizeof(*src));
+    void **src = floor_source(n);
     void **reused = malloc(k * sizeof(*reused));
     if (!src || !reused) {
         bench_error(st, "out of memory");
@@ -427,19 +476,10 @@ static void run_memcpy(bench_state *st, const struct bench_spec *sp)
         free(reused);
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        src[i] = &src[i];
     int64_t entries = 0, pages = 0;
     double t0 = now_seconds();
     while (bench_keep_running(st)) {
-        for (size_t off = 0; off < n; off += k, pages++) {
-            size_t m = n - off < k ? n - off : k;
-            void **dst = sp->variant ? malloc(m * sizeof(*dst)) : reused;
-            memcpy(dst, src + off, m * sizeof(*dst));
-            __asm__ volatile("" : : "r"(dst) : "memory"); /* keep the copy */
-            if (sp->variant)
-                free(dst);
-        }
+        pages += floor_walk(src, n, k, sp->variant, reused);
         entries += (int64_t)n;
     }
     double dt = now_seconds() - t0;
