@@ -128,6 +128,11 @@ static void sample_memory(void)
            !atomic_compare_exchange_weak_explicit(&peak, &seen, st.liveBytes, memory_order_relaxed,
                                                   memory_order_relaxed)) {
     }
+    /* Read while writers publish and retire versions from every thread: the
+     * current version is always live, and the count never wraps below it
+     * (version_store_stats reads the unlocked retirements first). */
+    STRESS_CHECK(st.liveSnapshots >= 1 && st.liveSnapshots < ((UINT64)1 << 32),
+                 "liveSnapshots read %llu under churn", (unsigned long long)st.liveSnapshots);
     atomic_max_ul(&peak_snapshots, st.liveSnapshots);
     atomic_max_ul(&peak_sessions, st.openSessions);
     if (st.liveBytes > bound)
