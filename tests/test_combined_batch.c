@@ -7,6 +7,11 @@
  * One thread holds the writer lock (a test hook) while the writers start,
  * waits until all their requests are posted (it watches the pending count:
  * no sleeps), lets the lock go, and the test checks what the batch did.
+ *
+ * Then: a writer on another thread than the last combiner leaves its request
+ * to that thread for a while only; with the last combiner idle (here, the
+ * main thread, blocked in a join), every write still completes, each in a
+ * batch of its own.
  */
 #include "engine.h"
 #include "stress.h"
@@ -53,6 +58,18 @@ static void holder(uint64_t *version_before)
         sched_yield(); /* the writers are posting */
     *version_before = engine_version_for_test();
     engine_release_writers_for_test();
+}
+
+#define IDLE_COMBINER_WRITES 200u
+
+/* Opens and closes sessions while the last combiner (the main thread) idles. */
+static void writer_beside_idle_combiner(unsigned i, void *arg)
+{
+    (void)i, (void)arg;
+    for (unsigned k = 0; k < IDLE_COMBINER_WRITES / 2; k++) {
+        DWORD status = FwpmEngineClose0(stress_open(L"alone"));
+        STRESS_CHECK(status == ERROR_SUCCESS, "close: %s", fwpm_strerror(status));
+    }
 }
 
 static void worker(unsigned i, void *arg)
@@ -111,7 +128,18 @@ int main(void)
 
     for (unsigned i = 0; i < FRESH + SAME_KEY; i++)
         if (status_of[i] == ERROR_SUCCESS)
-            FwpmEngineClose0(opened[i]);
+            FwpmEngineClose0(opened[i]); /* the main thread combines these */
+
+    struct engine_batch_stats before, after;
+    engine_batch_stats_for_test(&before);
+    stress_run(1, writer_beside_idle_combiner, NULL);
+    engine_batch_stats_for_test(&after);
+    STRESS_CHECK(after.requests - before.requests == IDLE_COMBINER_WRITES &&
+                     after.batches - before.batches == IDLE_COMBINER_WRITES,
+                 "beside an idle last combiner: %llu requests in %llu batches, want %u in %u",
+                 (unsigned long long)(after.requests - before.requests),
+                 (unsigned long long)(after.batches - before.batches), IDLE_COMBINER_WRITES,
+                 IDLE_COMBINER_WRITES);
     stress_expect_baseline(baseline);
     return stress_report("test_combined_batch", WRITERS);
 }
