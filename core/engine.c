@@ -174,11 +174,12 @@ static DWORD insert_with_unique_key(struct session *s, bool generated)
  * A writer prepares its edit (all the allocation, no lock). If the writer
  * lock is free and this thread combined the last batch, it takes the lock and
  * applies its own request; otherwise it posts the request on the pending
- * stack (and takes a free lock itself only after a short wait, see
- * last_combiner). Whoever holds the writer lock applies every posted request
- * to ONE edit and publishes it as one version (flat combining). Under
- * contention one lock hand-off and one publication serve a whole batch;
- * alone, a writer touches neither the stack nor anybody's flag.
+ * stack (and, finding the lock free, defers to the last combiner for a
+ * while before it takes it: last_combiner). Whoever holds the writer lock
+ * applies every posted request to ONE edit and publishes it as one version
+ * (flat combining). Under contention one lock hand-off and one publication
+ * serve a whole batch; alone, a writer touches neither the stack nor
+ * anybody's flag.
  *
  * Every change of a batch takes effect at its one publication, which lies
  * inside each of the batched calls (posted before, done after): every
@@ -209,23 +210,36 @@ struct write_request {
 /* Posted requests, newest first. */
 static _Atomic(struct write_request *) pending_writes;
 
-/* The thread that combined the last batch, named by its epoch record (every
- * writer holds one), or NULL. A writer on another thread that finds the lock
- * free does not take it at once: it posts its request and leaves it to that
- * thread's next write for COMBINE_DEFER_ROUNDS wait rounds, then takes the
- * lock itself. While several threads write, the writer's state (the store,
- * the current version, the chunk pool, the sessions table) then stays in one
- * core's cache, instead of moving to each writer in turn: 2 threads on 2
- * cores, 1M open+close each, went from 2.3 to 1.5 s. Written under the lock;
- * read without it, as a hint only (relaxed throughout: nothing is reached
- * through it). */
-static _Atomic(const ck_epoch_record_t *) last_combiner;
+/* Names the calling thread to last_combiner: the address of its own byte of
+ * thread-local storage (no registration needed, unlike an epoch record; a
+ * thread that reuses an exited one's storage inherits its name, which only
+ * makes the hint wrong once). */
+static _Thread_local char thread_name_byte;
 
-/* Wait rounds (writer_lock_wait) a writer that is not the last combiner
- * leaves its request to it: 128 pauses, 0.5 to 7 us by CPU. A preempted or
- * finished combiner delays the next writer that long, once: that writer
- * combines from then on. */
+static inline const void *this_thread(void)
+{
+    return &thread_name_byte;
+}
+
+/* The thread that combined the last batch (this_thread of it), or NULL. A
+ * writer on another thread that finds the lock free does not take it at
+ * once: it posts its request and defers to that thread's next write for
+ * COMBINE_DEFER_ROUNDS wait rounds, and only then takes the lock itself.
+ * While several threads write, the writer's state (the store, the current
+ * version, the chunk pool, the sessions table) then stays in one core's
+ * cache instead of moving to each writer in turn: 2 threads on 2 cores, 1M
+ * open+close each, went from 2.3 to 1.5 s. The price: a writer whose last
+ * combiner does not write again (preempted, blocked, exited, or two threads
+ * writing strictly in turn) waits the whole deferral before it combines.
+ * Written by the lock's holder (combine) and the fork handler only; read
+ * without the lock, as a hint: nothing is reached through it. */
+static _Atomic(const void *) last_combiner;
+
+/* Wait rounds (writer_lock_wait) of a deferral: all pause rounds, so a
+ * deferring writer never sleeps while the lock is free; 128 pauses are 0.5
+ * to 7 us on x86 by CPU (elsewhere a pause round is empty). */
 #define COMBINE_DEFER_ROUNDS 128u
+_Static_assert(COMBINE_DEFER_ROUNDS <= WRITER_LOCK_SPINS, "a deferral must not reach the sleeps");
 
 static void write_post(struct write_request *r)
 {
@@ -343,8 +357,10 @@ static void combine(struct write_request *list)
         changed |= write_apply_all(batch, begun, last->next, &count);
     }
     batch_stats_add(count);
-    if (atomic_load_explicit(&last_combiner, memory_order_relaxed) != epoch_thread_record)
-        atomic_store_explicit(&last_combiner, epoch_thread_record, memory_order_relaxed);
+    /* Relaxed (both): a hint (last_combiner); stored only when it changes,
+     * so that a stable combiner does not take the line from its readers. */
+    if (atomic_load_explicit(&last_combiner, memory_order_relaxed) != this_thread())
+        atomic_store_explicit(&last_combiner, this_thread(), memory_order_relaxed);
     if (changed)
         version_edit_publish(batch); /* the instant of every change in the batch */
     while (list != NULL) {
@@ -364,13 +380,14 @@ static bool write_is_done(struct write_request *r)
 
 /* Returns once some writer (maybe this one) has applied r. The last
  * combiner's thread takes a free lock at once and combines; any other posts
- * r first and gives the last combiner COMBINE_DEFER_ROUNDS rounds to apply
- * it. While it spins, it only reads: its done flag, and the lock word until
- * it reads free; a long wait sleeps until a release (writer_lock.h). */
+ * r and defers to the last combiner first (last_combiner). While it spins,
+ * it only reads: its done flag, and the lock word until it reads free; a
+ * long wait sleeps until a release (writer_lock.h). */
 static DWORD write_and_wait(struct write_request *r)
 {
     atomic_init(&r->done, false);
-    bool last = atomic_load_explicit(&last_combiner, memory_order_relaxed) == epoch_thread_record;
+    /* Relaxed: a hint (last_combiner); the lock decides who combines. */
+    bool last = atomic_load_explicit(&last_combiner, memory_order_relaxed) == this_thread();
     if (last && writer_lock_try(&engine.writer_lock)) {
         /* No need to post: our request heads the batch; the requests posted
          * meanwhile join it. */
@@ -387,6 +404,8 @@ static DWORD write_and_wait(struct write_request *r)
             break;
         writer_lock_wait(&engine.writer_lock, round, &r->done);
     }
+    if (!last)
+        engine.batch_stats.deferred_takeovers++; /* under the lock */
     /* Our request was posted before we took the lock: this round applies it,
      * unless an earlier holder already has. */
     combine(writes_take_pending());
@@ -504,7 +523,8 @@ void engine_reset_after_fork(void)
     /* Requests the parent's other threads had posted belong to threads the
      * child does not have: nobody waits for them, nobody may apply them. */
     atomic_store_explicit(&pending_writes, NULL, memory_order_relaxed);
-    atomic_store_explicit(&last_combiner, NULL, memory_order_relaxed);
+    /* Relaxed: as the stores above. The child's one thread combines next. */
+    atomic_store_explicit(&last_combiner, this_thread(), memory_order_relaxed);
     /* Relaxed: the child has one thread; threads it starts later are
      * ordered after this by their creation. */
     atomic_store_explicit(&engine_initialized, false, memory_order_relaxed);

@@ -83,11 +83,13 @@ uint64_t engine_version_for_test(void);
 #define ENGINE_COMBINE_BATCH_MAX 64u
 
 /* Tests only, with no write in progress: batches applied so far, requests
- * they held in all, and the largest batch. */
+ * they held in all, the largest batch, and how many times a writer took the
+ * lock after deferring to the last combiner in vain (engine.c). */
 struct engine_batch_stats {
     uint64_t batches;
     uint64_t requests;
     unsigned largest;
+    uint64_t deferred_takeovers;
 };
 void engine_batch_stats_for_test(struct engine_batch_stats *out);
 

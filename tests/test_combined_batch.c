@@ -8,10 +8,11 @@
  * waits until all their requests are posted (it watches the pending count:
  * no sleeps), lets the lock go, and the test checks what the batch did.
  *
- * Then: a writer on another thread than the last combiner leaves its request
- * to that thread for a while only; with the last combiner idle (here, the
- * main thread, blocked in a join), every write still completes, each in a
- * batch of its own.
+ * Then: a writer on another thread than the last combiner defers to it for
+ * a while only. With the last combiner idle (the main thread, blocked in a
+ * join), every write still completes, each in a batch of its own; the first
+ * takes the lock over after its deferral, and the writer combines its own
+ * writes from then on, with no more deferrals.
  */
 #include "engine.h"
 #include "stress.h"
@@ -140,6 +141,9 @@ int main(void)
                  (unsigned long long)(after.requests - before.requests),
                  (unsigned long long)(after.batches - before.batches), IDLE_COMBINER_WRITES,
                  IDLE_COMBINER_WRITES);
+    STRESS_CHECK(after.deferred_takeovers - before.deferred_takeovers == 1,
+                 "beside an idle last combiner: %llu takeovers after a deferral, want 1",
+                 (unsigned long long)(after.deferred_takeovers - before.deferred_takeovers));
     stress_expect_baseline(baseline);
     return stress_report("test_combined_batch", WRITERS);
 }
