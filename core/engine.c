@@ -172,14 +172,13 @@ static DWORD insert_with_unique_key(struct session *s, bool generated)
 
 /* ---- combined writes --------------------------------------------------------
  * A writer prepares its edit (all the allocation, no lock). If the writer
- * lock is free and this thread combined the last batch, it takes the lock and
- * applies its own request; otherwise it posts the request on the pending
- * stack (and, finding the lock free, defers to the last combiner for a
- * while before it takes it: last_combiner). Whoever holds the writer lock
- * applies every posted request to ONE edit and publishes it as one version
- * (flat combining). Under contention one lock hand-off and one publication
- * serve a whole batch; alone, a writer touches neither the stack nor
- * anybody's flag.
+ * lock is free it takes it and applies its own request, unless another
+ * thread combined last (then it defers to that thread for a while:
+ * last_combiner); otherwise it posts the request on the pending stack.
+ * Whoever holds the writer lock applies every posted request to ONE edit and
+ * publishes it as one version (flat combining). Under contention one lock
+ * hand-off and one publication serve a whole batch; alone, a writer touches
+ * neither the stack nor anybody's flag.
  *
  * Every change of a batch takes effect at its one publication, which lies
  * inside each of the batched calls (posted before, done after): every
@@ -228,11 +227,12 @@ static inline const void *this_thread(void)
  * While several threads write, the writer's state (the store, the current
  * version, the chunk pool, the sessions table) then stays in one core's
  * cache instead of moving to each writer in turn: 2 threads on 2 cores, 1M
- * open+close each, went from 2.3 to 1.5 s. The price: a writer whose last
- * combiner does not write again (preempted, blocked, exited, or two threads
- * writing strictly in turn) waits the whole deferral before it combines.
- * Written by the lock's holder (combine) and the fork handler only; read
- * without the lock, as a hint: nothing is reached through it. */
+ * open+close each, went from 2.4-2.7 to 1.7-2.0 s. A deferral is in vain
+ * when the last combiner does not write again meanwhile (threads that write
+ * in turn, a preempted or idle combiner): each thread then backs off on its
+ * own (deferral_skip). Written by the lock's holder (combine) and the fork
+ * handler only; read without the lock, as a hint: nothing is reached
+ * through it. */
 static _Atomic(const void *) last_combiner;
 
 /* Wait rounds (writer_lock_wait) of a deferral: all pause rounds, so a
@@ -240,6 +240,38 @@ static _Atomic(const void *) last_combiner;
  * to 7 us on x86 by CPU (elsewhere a pause round is empty). */
 #define COMBINE_DEFER_ROUNDS 128u
 _Static_assert(COMBINE_DEFER_ROUNDS <= WRITER_LOCK_SPINS, "a deferral must not reach the sleeps");
+
+/* This thread's deferrals: after one in vain, the next deferral_skip writes
+ * that would defer take a free lock at once instead; the skip doubles with
+ * each deferral in vain, up to DEFERRAL_SKIP_MAX, and a deferral that ends
+ * with the request applied starts it over. Two threads writing strictly in
+ * turn then defer about log2(DEFERRAL_SKIP_MAX) + writes / DEFERRAL_SKIP_MAX
+ * times each, not at every write. Thread-local: no shared line is written. */
+#define DEFERRAL_SKIP_MAX 64u
+static _Thread_local unsigned deferral_skip, deferral_backoff;
+
+/* Whether a writer that found the last combiner to be another thread defers
+ * to it now (or skips, after deferrals in vain). */
+static inline bool deferral_begins(void)
+{
+    if (deferral_skip == 0)
+        return true;
+    deferral_skip--;
+    return false;
+}
+
+/* A deferral ended: fruitful when the request was applied meanwhile. */
+static inline void deferral_ends(bool fruitful)
+{
+    if (fruitful) {
+        deferral_backoff = 0;
+        return;
+    }
+    deferral_backoff = deferral_backoff == 0 ? 1u : 2u * deferral_backoff;
+    if (deferral_backoff > DEFERRAL_SKIP_MAX)
+        deferral_backoff = DEFERRAL_SKIP_MAX;
+    deferral_skip = deferral_backoff;
+}
 
 static void write_post(struct write_request *r)
 {
@@ -378,17 +410,18 @@ static bool write_is_done(struct write_request *r)
     return atomic_load_explicit(&r->done, memory_order_acquire);
 }
 
-/* Returns once some writer (maybe this one) has applied r. The last
- * combiner's thread takes a free lock at once and combines; any other posts
- * r and defers to the last combiner first (last_combiner). While it spins,
- * it only reads: its done flag, and the lock word until it reads free; a
- * long wait sleeps until a release (writer_lock.h). */
+/* Returns once some writer (maybe this one) has applied r. A free lock is
+ * taken at once unless another thread combined last: then r is posted and
+ * the writer defers to that thread first (last_combiner). While it spins, it
+ * only reads: its done flag, and the lock word until it reads free; a long
+ * wait sleeps until a release (writer_lock.h). */
 static DWORD write_and_wait(struct write_request *r)
 {
     atomic_init(&r->done, false);
     /* Relaxed: a hint (last_combiner); the lock decides who combines. */
-    bool last = atomic_load_explicit(&last_combiner, memory_order_relaxed) == this_thread();
-    if (last && writer_lock_try(&engine.writer_lock)) {
+    const void *combiner = atomic_load_explicit(&last_combiner, memory_order_relaxed);
+    bool defer = combiner != NULL && combiner != this_thread() && deferral_begins();
+    if (!defer && writer_lock_try(&engine.writer_lock)) {
         /* No need to post: our request heads the batch; the requests posted
          * meanwhile join it. */
         r->next = NULL;
@@ -398,14 +431,19 @@ static DWORD write_and_wait(struct write_request *r)
     }
     write_post(r);
     for (unsigned round = 0;; round++) {
-        if (write_is_done(r))
+        if (write_is_done(r)) {
+            if (defer)
+                deferral_ends(true);
             return r->status;
-        if ((last || round >= COMBINE_DEFER_ROUNDS) && writer_lock_try(&engine.writer_lock))
+        }
+        if ((!defer || round >= COMBINE_DEFER_ROUNDS) && writer_lock_try(&engine.writer_lock))
             break;
         writer_lock_wait(&engine.writer_lock, round, &r->done);
     }
-    if (!last)
+    if (defer) {
+        deferral_ends(false);
         engine.batch_stats.deferred_takeovers++; /* under the lock */
+    }
     /* Our request was posted before we took the lock: this round applies it,
      * unless an earlier holder already has. */
     combine(writes_take_pending());

@@ -12,7 +12,10 @@
  * a while only. With the last combiner idle (the main thread, blocked in a
  * join), every write still completes, each in a batch of its own; the first
  * takes the lock over after its deferral, and the writer combines its own
- * writes from then on, with no more deferrals.
+ * writes from then on, with no more deferrals. And two threads that write
+ * strictly in turn (each turn's first write finds the other thread the last
+ * combiner, never to write during the turn) back off: they defer a few
+ * times each, not at every turn.
  */
 #include "engine.h"
 #include "stress.h"
@@ -70,6 +73,23 @@ static void writer_beside_idle_combiner(unsigned i, void *arg)
     for (unsigned k = 0; k < IDLE_COMBINER_WRITES / 2; k++) {
         DWORD status = FwpmEngineClose0(stress_open(L"alone"));
         STRESS_CHECK(status == ERROR_SUCCESS, "close: %s", fwpm_strerror(status));
+    }
+}
+
+#define TURNS 200u /* in all, both threads */
+
+static _Atomic unsigned turn;
+
+/* Thread i opens and closes a session on every turn of its parity. */
+static void writer_in_turn(unsigned i, void *arg)
+{
+    (void)arg;
+    for (unsigned t = i; t < TURNS; t += 2) {
+        while (atomic_load_explicit(&turn, memory_order_acquire) != t)
+            sched_yield(); /* the other thread's turn */
+        DWORD status = FwpmEngineClose0(stress_open(L"in turn"));
+        STRESS_CHECK(status == ERROR_SUCCESS, "close: %s", fwpm_strerror(status));
+        atomic_store_explicit(&turn, t + 1, memory_order_release);
     }
 }
 
@@ -144,6 +164,17 @@ int main(void)
     STRESS_CHECK(after.deferred_takeovers - before.deferred_takeovers == 1,
                  "beside an idle last combiner: %llu takeovers after a deferral, want 1",
                  (unsigned long long)(after.deferred_takeovers - before.deferred_takeovers));
+
+    /* Per thread, over TURNS / 2 turns: deferrals at turns 1, 3, 6, 11, 20,
+     * 37, 70 (the skip doubles: 1, 2, ..., 64), so 7 each; without the
+     * back-off every turn would defer. */
+    engine_batch_stats_for_test(&before);
+    stress_run(2, writer_in_turn, NULL);
+    engine_batch_stats_for_test(&after);
+    uint64_t in_vain = after.deferred_takeovers - before.deferred_takeovers;
+    STRESS_CHECK(in_vain >= 2 && in_vain <= 16,
+                 "writers in turn: %llu deferrals in vain over %u turns, want 2 to 16",
+                 (unsigned long long)in_vain, TURNS);
     stress_expect_baseline(baseline);
     return stress_report("test_combined_batch", WRITERS);
 }
