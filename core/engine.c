@@ -173,12 +173,13 @@ static DWORD insert_with_unique_key(struct session *s, bool generated)
 /* ---- combined writes --------------------------------------------------------
  * A writer prepares its edit (all the allocation, no lock). If the writer
  * lock is free it takes it and applies its own request, unless another
- * thread combined last (then it defers to that thread for a while:
- * last_combiner); otherwise it posts the request on the pending stack.
- * Whoever holds the writer lock applies every posted request to ONE edit and
- * publishes it as one version (flat combining). Under contention one lock
- * hand-off and one publication serve a whole batch; alone, a writer touches
- * neither the stack nor anybody's flag.
+ * thread combined last and this thread's back-off allows a deferral (then it
+ * posts and defers to that thread for a while: last_combiner); otherwise it
+ * posts the request on the pending stack. Whoever holds the writer lock
+ * applies every posted request to ONE edit and publishes it as one version
+ * (flat combining). Under contention one lock hand-off and one publication
+ * serve a whole batch; a writer alone touches neither the stack nor
+ * anybody's flag, once it has combined one batch.
  *
  * Every change of a batch takes effect at its one publication, which lies
  * inside each of the batched calls (posted before, done after): every
@@ -215,15 +216,17 @@ static _Atomic(struct write_request *) pending_writes;
  * makes the hint wrong once). */
 static _Thread_local char thread_name_byte;
 
-static inline const void *this_thread(void)
+/* As an integer: it is compared after its thread may have exited. */
+static inline uintptr_t this_thread(void)
 {
-    return &thread_name_byte;
+    return (uintptr_t)&thread_name_byte;
 }
 
-/* The thread that combined the last batch (this_thread of it), or NULL. A
+/* The thread that combined the last batch (this_thread of it), or 0. A
  * writer on another thread that finds the lock free does not take it at
- * once: it posts its request and defers to that thread's next write for
- * COMBINE_DEFER_ROUNDS wait rounds, and only then takes the lock itself.
+ * once (unless its back-off says skip): it posts its request and defers to
+ * that thread's next write for COMBINE_DEFER_ROUNDS wait rounds, and only
+ * then takes the lock itself.
  * While several threads write, the writer's state (the store, the current
  * version, the chunk pool, the sessions table) then stays in one core's
  * cache instead of moving to each writer in turn: 2 threads on 2 cores, 1M
@@ -233,20 +236,22 @@ static inline const void *this_thread(void)
  * own (deferral_skip). Written by the lock's holder (combine) and the fork
  * handler only; read without the lock, as a hint: nothing is reached
  * through it. */
-static _Atomic(const void *) last_combiner;
+static _Atomic uintptr_t last_combiner;
 
 /* Wait rounds (writer_lock_wait) of a deferral: all pause rounds, so a
  * deferring writer never sleeps while the lock is free; 128 pauses are 0.5
  * to 7 us on x86 by CPU (elsewhere a pause round is empty). */
 #define COMBINE_DEFER_ROUNDS 128u
-_Static_assert(COMBINE_DEFER_ROUNDS <= WRITER_LOCK_SPINS, "a deferral must not reach the sleeps");
+_Static_assert(COMBINE_DEFER_ROUNDS <= WRITER_LOCK_SPINS,
+               "a deferral must stay in the pause rounds (no yield, no sleep)");
 
 /* This thread's deferrals: after one in vain, the next deferral_skip writes
  * that would defer take a free lock at once instead; the skip doubles with
  * each deferral in vain, up to DEFERRAL_SKIP_MAX, and a deferral that ends
  * with the request applied starts it over. Two threads writing strictly in
- * turn then defer about log2(DEFERRAL_SKIP_MAX) + writes / DEFERRAL_SKIP_MAX
- * times each, not at every write. Thread-local: no shared line is written. */
+ * turn then defer about log2(DEFERRAL_SKIP_MAX) + turns / DEFERRAL_SKIP_MAX
+ * times each, not at every turn (a turn's first write is the one that finds
+ * the other thread last). Thread-local: no shared line is written. */
 #define DEFERRAL_SKIP_MAX 64u
 static _Thread_local unsigned deferral_skip, deferral_backoff;
 
@@ -419,8 +424,8 @@ static DWORD write_and_wait(struct write_request *r)
 {
     atomic_init(&r->done, false);
     /* Relaxed: a hint (last_combiner); the lock decides who combines. */
-    const void *combiner = atomic_load_explicit(&last_combiner, memory_order_relaxed);
-    bool defer = combiner != NULL && combiner != this_thread() && deferral_begins();
+    uintptr_t combiner = atomic_load_explicit(&last_combiner, memory_order_relaxed);
+    bool defer = combiner != 0 && combiner != this_thread() && deferral_begins();
     if (!defer && writer_lock_try(&engine.writer_lock)) {
         /* No need to post: our request heads the batch; the requests posted
          * meanwhile join it. */
@@ -441,8 +446,12 @@ static DWORD write_and_wait(struct write_request *r)
         writer_lock_wait(&engine.writer_lock, round, &r->done);
     }
     if (defer) {
-        deferral_ends(false);
-        engine.batch_stats.deferred_takeovers++; /* under the lock */
+        /* Only lock holders set done, so under the lock it is final: a holder
+         * may have applied r between our last check and our taking the lock. */
+        bool applied = write_is_done(r);
+        deferral_ends(applied);
+        if (!applied)
+            engine.batch_stats.deferred_takeovers++; /* under the lock */
     }
     /* Our request was posted before we took the lock: this round applies it,
      * unless an earlier holder already has. */

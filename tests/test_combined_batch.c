@@ -165,15 +165,17 @@ int main(void)
                  "beside an idle last combiner: %llu takeovers after a deferral, want 1",
                  (unsigned long long)(after.deferred_takeovers - before.deferred_takeovers));
 
-    /* Per thread, over TURNS / 2 turns: deferrals at turns 1, 3, 6, 11, 20,
-     * 37, 70 (the skip doubles: 1, 2, ..., 64), so 7 each; without the
-     * back-off every turn would defer. */
+    /* Per thread, over TURNS / 2 turns: deferrals at its turns 1, 3, 6, 11,
+     * 20, 37, 70 (the skip doubles: 1, 2, ..., 64), so 7 each, or at 2, 4,
+     * 7, ... when a thread reuses the exited writer's storage and so finds
+     * itself last on its first turn: 7 too. Without the back-off every turn
+     * would defer. */
     engine_batch_stats_for_test(&before);
     stress_run(2, writer_in_turn, NULL);
     engine_batch_stats_for_test(&after);
     uint64_t in_vain = after.deferred_takeovers - before.deferred_takeovers;
-    STRESS_CHECK(in_vain >= 2 && in_vain <= 16,
-                 "writers in turn: %llu deferrals in vain over %u turns, want 2 to 16",
+    STRESS_CHECK(in_vain >= 13 && in_vain <= 14,
+                 "writers in turn: %llu deferrals in vain over %u turns, want 14",
                  (unsigned long long)in_vain, TURNS);
     stress_expect_baseline(baseline);
     return stress_report("test_combined_batch", WRITERS);
