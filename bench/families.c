@@ -5,6 +5,7 @@
  * <family>/<impl>/<args>; Google Benchmark appends /threads:T, /real_time and
  * /iterations:1 where they apply. Families:
  *   open_close          open + close one session, 1 .. 2x cores threads
+ *   open_close_in_turn  the same on 2 threads taking strict turns
  *   memory              bytes per session and per live snapshot at N = 100k
  *   create_enum_handle  create + destroy an enumeration handle, N = 1 .. 1M,
  *                       on an unchanged table or right after one change
@@ -228,6 +229,47 @@ static void run_open_close(bench_state *st, const struct bench_spec *sp)
         if (ok(st, open_one(im, &h), "FwpmEngineOpen0") &&
             ok(st, im->engine_close(h), "FwpmEngineClose0"))
             ops++;
+    }
+    bench_set_items(st, ops);
+}
+
+/* One round of a spin wait: the CPU's pause hint where it has one. */
+static inline void spin_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* The turn of open_close_in_turn: thread t % 2 opens and closes on turn t. */
+static _Atomic uint64_t in_turn_next;
+
+/* Two threads open + close in strict turn, handing over with a spin on a
+ * shared counter (no system call): every write follows the other thread's,
+ * so nothing is ever concurrent and a design that bets on a writer's return
+ * (fwpm's deferral to the last combiner) loses its bet at every turn. Both
+ * threads run the same number of iterations (Google Benchmark's rule), so
+ * neither waits for a turn that never comes. */
+static void run_open_close_in_turn(bench_state *st, const struct bench_spec *sp)
+{
+    const struct fwpm_impl *im = sp->impl;
+    uint64_t me = (uint64_t)bench_thread_index(st);
+    if (me == 0) {
+        pop_set(st, im, 0);
+        /* Relaxed: the start barrier orders it before the other thread's
+         * first look. */
+        atomic_store_explicit(&in_turn_next, 0, memory_order_relaxed);
+    }
+    int64_t ops = 0;
+    for (uint64_t t = me; bench_keep_running(st); t += 2) {
+        /* Acquire: pairs with the release below, the other thread's turn done. */
+        while (atomic_load_explicit(&in_turn_next, memory_order_acquire) != t)
+            spin_pause();
+        HANDLE h;
+        if (ok(st, open_one(im, &h), "FwpmEngineOpen0") &&
+            ok(st, im->engine_close(h), "FwpmEngineClose0"))
+            ops++;
+        atomic_store_explicit(&in_turn_next, t + 1, memory_order_release);
     }
     bench_set_items(st, ops);
 }
@@ -705,6 +747,9 @@ static void add_impl(const struct fwpm_impl *im, long cores)
         sp->threads = (int)t;
         sp->repetitions = cfg.quick ? 1 : 3; /* thread scheduling is noisy */
     }
+    struct bench_spec *turns = add(run_open_close_in_turn, im, "open_close_in_turn/%s", im->name);
+    turns->threads = 2;
+    turns->repetitions = cfg.quick ? 1 : 3;
     static const int startup_threads[] = {1, 2, 8, 64};
     for (size_t i = 0; i < sizeof(startup_threads) / sizeof(startup_threads[0]); i++) {
         struct bench_spec *sp = add(run_startup_shutdown, im, "startup_shutdown/%s/sessions:%u",

@@ -26,13 +26,14 @@ import sys
 
 IMPLS = ["fwpm", "mutex", "rwlock", "urcu", "snapcache"]
 BASELINES = ["memcpy", "memcpy_noalloc"]
-FAMILIES = ["open_close", "startup_shutdown", "create_enum_handle", "enum_page", "enumerate_all", "mixed", "memory"]
+FAMILIES = ["open_close", "open_close_in_turn", "startup_shutdown", "create_enum_handle", "enum_page", "enumerate_all", "mixed", "memory"]
 TO_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 DROP = re.compile(r"^(real_time|manual_time|iterations:\d+|repeats:\d+|min_time:.*)$")
 
 # family -> [(label, getter, higher_is_better, kind)]
 METRICS = {
     "open_close": [("open+close/s", lambda b: b.get("items_per_second"), True, "rate")],
+    "open_close_in_turn": [("open+close/s", lambda b: b.get("items_per_second"), True, "rate")],
     "startup_shutdown": [
         ("open/close calls/s", lambda b: b.get("items_per_second"), True, "rate"),
         ("worst single call", lambda b: (b.get("worst_call_us") or 0) * 1e3 or None, False,
