@@ -66,14 +66,19 @@ static void holder(uint64_t *version_before)
 
 #define IDLE_COMBINER_WRITES 200u
 
+/* Two writes: opens a session named name and closes it. */
+static void open_and_close(const wchar_t *name)
+{
+    DWORD status = FwpmEngineClose0(stress_open(name));
+    STRESS_CHECK(status == ERROR_SUCCESS, "close: %s", fwpm_strerror(status));
+}
+
 /* Opens and closes sessions while the last combiner (the main thread) idles. */
 static void writer_beside_idle_combiner(unsigned i, void *arg)
 {
     (void)i, (void)arg;
-    for (unsigned k = 0; k < IDLE_COMBINER_WRITES / 2; k++) {
-        DWORD status = FwpmEngineClose0(stress_open(L"alone"));
-        STRESS_CHECK(status == ERROR_SUCCESS, "close: %s", fwpm_strerror(status));
-    }
+    for (unsigned k = 0; k < IDLE_COMBINER_WRITES / 2; k++)
+        open_and_close(L"alone");
 }
 
 #define TURNS 200u /* in all, both threads */
@@ -87,8 +92,7 @@ static void writer_in_turn(unsigned i, void *arg)
     for (unsigned t = i; t < TURNS; t += 2) {
         while (atomic_load_explicit(&turn, memory_order_acquire) != t)
             sched_yield(); /* the other thread's turn */
-        DWORD status = FwpmEngineClose0(stress_open(L"in turn"));
-        STRESS_CHECK(status == ERROR_SUCCESS, "close: %s", fwpm_strerror(status));
+        open_and_close(L"in turn");
         atomic_store_explicit(&turn, t + 1, memory_order_release);
     }
 }
