@@ -25,6 +25,13 @@
  * fault, in every child, even one that execs at once; an incarnation field
  * in the handle value takes bits from the generation or the index, and a
  * narrow one wraps.)
+ *
+ * Slot caches: a released slot goes to the releasing thread's cache bucket
+ * first, and the same thread's next reserve takes it back from there, so a
+ * thread that opens and closes keeps reusing one slot, in its own core's
+ * cache, and touches neither the free list's head nor another thread's slot
+ * (both are lines every writer thread would otherwise pull across cores).
+ * See "slot caches" below for why "table full" stays exact.
  */
 #include "handles.h"
 
@@ -106,6 +113,80 @@ static void free_push(uint32_t index)
          * (pairs with the acquire loads of free_head in free_pop). */
     } while (!atomic_compare_exchange_weak_explicit(&free_head, &head, next, memory_order_release,
                                                     memory_order_relaxed));
+}
+
+/* ---- slot caches ----------------------------------------------------------
+ * CACHE_BUCKETS buckets of one slot each, one cache line apiece; a thread is
+ * given a bucket round-robin on its first release or reserve and keeps it
+ * (threads beyond CACHE_BUCKETS share: a bucket is only ever changed by
+ * exchange, so sharing costs speed, never correctness). A release exchanges
+ * its slot into the bucket and pushes what it displaced on the free list; a
+ * reserve exchanges the bucket empty and uses what it held. Nothing is ever
+ * stranded: a reserve that finds the free list empty and the table unable
+ * to grow takes a slot from any bucket (cache_take_any) before it reports
+ * the table full. A slot is then missed only while a release moves it from
+ * a bucket to the list, and that release has not returned yet. A bucket
+ * left by an exited thread is taken by the next thread given it, or by that
+ * full-table scan. */
+#define CACHE_BUCKETS 64u
+
+struct cache_bucket {
+    _Alignas(64) _Atomic uint32_t held; /* the cached slot's index + 1; 0: empty */
+};
+
+static struct cache_bucket cache_buckets[CACHE_BUCKETS];
+static _Atomic uint32_t buckets_given; /* round-robin counter of the assignment */
+static _Thread_local struct cache_bucket *my_bucket;
+
+static inline struct cache_bucket *cache_bucket_of_thread(void)
+{
+    if (__builtin_expect(my_bucket == NULL, 0)) {
+        /* Relaxed: only spreads threads over the buckets. */
+        uint32_t n = atomic_fetch_add_explicit(&buckets_given, 1, memory_order_relaxed);
+        my_bucket = &cache_buckets[n % CACHE_BUCKETS];
+    }
+    return my_bucket;
+}
+
+/* Empties a bucket: the index it held, or NO_SLOT. Acquire: pairs with the
+ * release exchange in cache_put, so the slot's state (its new generation)
+ * and link are seen by the taker. */
+static inline uint32_t cache_take(struct cache_bucket *b)
+{
+    uint32_t held = atomic_exchange_explicit(&b->held, 0, memory_order_acquire);
+    return held == 0 ? NO_SLOT : held - 1;
+}
+
+/* Puts a free slot in a bucket: the index it displaced, or NO_SLOT. Acq_rel:
+ * release pairs with cache_take's acquire; acquire makes the displaced
+ * slot's writes ours before we push it on the free list. */
+static inline uint32_t cache_put(struct cache_bucket *b, uint32_t index)
+{
+    uint32_t held = atomic_exchange_explicit(&b->held, index + 1, memory_order_acq_rel);
+    return held == 0 ? NO_SLOT : held - 1;
+}
+
+/* The table is full otherwise: a slot from any bucket, or NO_SLOT. */
+static uint32_t cache_take_any(void)
+{
+    for (uint32_t i = 0; i < CACHE_BUCKETS; i++) {
+        /* Relaxed: skips empty buckets without writing their lines; the
+         * exchange in cache_take decides. */
+        if (atomic_load_explicit(&cache_buckets[i].held, memory_order_relaxed) == 0)
+            continue;
+        uint32_t index = cache_take(&cache_buckets[i]);
+        if (index != NO_SLOT)
+            return index;
+    }
+    return NO_SLOT;
+}
+
+/* A free slot goes to this thread's bucket; what it displaces, to the list. */
+static void slot_give_back(uint32_t index)
+{
+    uint32_t displaced = cache_put(cache_bucket_of_thread(), index);
+    if (displaced != NO_SLOT)
+        free_push(displaced);
 }
 
 static uint32_t free_pop(void)
@@ -207,9 +288,13 @@ static bool slot_adopt(struct slot *s)
     return true;
 }
 
-/* A free slot of this process's, or NO_SLOT when the table must grow. */
+/* A free slot of this process's, or NO_SLOT when the table must grow:
+ * this thread's cached one first, then the free list's, then the sweep's. */
 static uint32_t slot_take(void)
 {
+    uint32_t cached = cache_take(cache_bucket_of_thread());
+    if (cached != NO_SLOT && slot_adopt(slot_issued(cached)))
+        return cached;
     for (;;) {
         uint32_t index = free_pop();
         if (index == NO_SLOT)
@@ -222,9 +307,14 @@ static uint32_t slot_take(void)
 HANDLE handles_reserve(enum handle_kind kind)
 {
     uint32_t index;
-    while ((index = slot_take()) == NO_SLOT)
-        if (!handles_grow())
+    while ((index = slot_take()) == NO_SLOT) {
+        if (handles_grow())
+            continue;
+        index = cache_take_any(); /* the table is full but for the caches */
+        if (index == NO_SLOT)
             return NULL;
+        break;
+    }
     uint64_t state = atomic_load_explicit(&slot_issued(index)->state, memory_order_relaxed);
     return (HANDLE)(uintptr_t)handle_encode((uint32_t)(state >> 8), index, kind);
 }
@@ -254,7 +344,7 @@ void handles_publish(HANDLE h, void *object)
 void handles_cancel(HANDLE h)
 {
     uint64_t v = (uint64_t)(uintptr_t)h;
-    free_push((uint32_t)(v >> 8) & 0xFFFFFFu);
+    slot_give_back((uint32_t)(v >> 8) & 0xFFFFFFu);
 }
 
 void *handles_lookup(HANDLE h, enum handle_kind kind)
@@ -299,7 +389,7 @@ void handles_release(HANDLE h)
 {
     uint64_t v = (uint64_t)(uintptr_t)h;
     if ((uint32_t)(v >> 32) != UINT32_MAX) /* else retired for good by the invalidation */
-        free_push((uint32_t)(v >> 8) & 0xFFFFFFu);
+        slot_give_back((uint32_t)(v >> 8) & 0xFFFFFFu);
 }
 
 bool handles_remove(HANDLE h, enum handle_kind kind)
@@ -317,6 +407,9 @@ void handles_reset_after_fork(void)
      * sweep every slot instead. A segment that a grow in progress at the
      * fork had not counted yet is lost (bounded: one segment per fork). */
     atomic_store_explicit(&free_head, NO_SLOT, memory_order_relaxed);
+    /* The parent's cached slots too: the sweep hands every slot out. */
+    for (uint32_t i = 0; i < CACHE_BUCKETS; i++)
+        atomic_store_explicit(&cache_buckets[i].held, 0, memory_order_relaxed);
     uint64_t slots =
         (uint64_t)atomic_load_explicit(&segment_count, memory_order_relaxed) * SEGMENT_SLOTS;
     sweep_end = (uint32_t)(slots < slot_limit ? slots : slot_limit);

@@ -2,11 +2,17 @@
 /*
  * test_handles.c - bad handles never crash (contract §3.2): NULL, garbage, closed,
  * destroyed and reused handle values get ERROR_INVALID_HANDLE, never a crash
- * (a full handle table is test_limits.c's).
+ * (a full handle table is test_limits.c's), and a fork child never issues
+ * one slot twice, not even a slot its parent's thread had cached.
  */
 #include "support.h"
 
+#include "handles.h"
+
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* Every API call that takes handles, with these values, says "invalid". */
 static void expect_rejected(HANDLE engine_value, HANDLE enum_value, HANDLE good_engine)
@@ -114,4 +120,46 @@ Test(handles, closed_handles_give_their_slots_back)
                  "the handle table grew under open/close churn: %llu -> %llu bytes",
                  (unsigned long long)before.infrastructureBytes,
                  (unsigned long long)after.infrastructureBytes);
+}
+
+/* More than the parent's table holds (one segment of slots): the child's
+ * reserves take every inherited slot and then grow the table. */
+#define CHILD_RESERVES 5000
+
+/* In a fork child: reserves and publishes CHILD_RESERVES handles, and
+ * checks that each still names its own object (a slot issued twice would
+ * name the later one's). */
+static int child_issues_distinct_slots(void)
+{
+    static int objects[CHILD_RESERVES];
+    static HANDLE issued[CHILD_RESERVES];
+    for (int i = 0; i < CHILD_RESERVES; i++) {
+        issued[i] = handles_reserve(HANDLE_KIND_ENGINE);
+        if (issued[i] == NULL)
+            return 2;
+        handles_publish(issued[i], &objects[i]);
+    }
+    for (int i = 0; i < CHILD_RESERVES; i++)
+        if (handles_lookup(issued[i], HANDLE_KIND_ENGINE) != &objects[i])
+            return 1;
+    return 0;
+}
+
+Test(handles, a_fork_child_issues_each_slot_once)
+{
+    /* The parent frees a slot just before the fork: it waits, cached for
+     * this thread, to be reused; the child inherits the cache. (Sessions, so
+     * that the engine is set up and its fork handler armed.) */
+    HANDLE kept = open_session();
+    close_session(open_session());
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(child_issues_distinct_slots());
+    cr_assert_gt(pid, 0);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status), "the child crashed");
+    cr_assert_eq(WEXITSTATUS(status), 0, "the child issued a slot twice (1) or ran out (2)");
+    close_session(kept);
 }

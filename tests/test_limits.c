@@ -11,6 +11,7 @@
 #include "handles.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,6 +297,48 @@ Test(limits, full_handle_table_gives_not_enough_memory)
     FWPM_MEMORY_STATS0 st = stats();
     cr_assert_eq(st.openSessions, 0);
     cr_assert_eq(st.liveBytes, base);
+}
+
+/* Slots that other threads freed count, whether those threads still run or
+ * not: threads close one handle each, one after another (more of them than
+ * the table has per-thread slot caches), and exit; then exactly that many
+ * opens fit again on this thread, and the next is refused. */
+#define SHARED_TABLE_SLOTS 200
+#define CLOSING_THREADS 150
+
+static void *close_one(void *engine)
+{
+    close_session((HANDLE)engine);
+    return NULL;
+}
+
+Test(limits, full_table_reuses_slots_freed_by_other_threads)
+{
+    handles_set_limit(SHARED_TABLE_SLOTS);
+    FwpmEngineClose0(NULL);
+    HANDLE h[SHARED_TABLE_SLOTS];
+    size_t opened = 0;
+    HANDLE out;
+    while (FwpmEngineOpen0(NULL, RPC_C_AUTHN_DEFAULT, NULL, NULL, &out) == ERROR_SUCCESS) {
+        cr_assert_lt(opened, SHARED_TABLE_SLOTS, "more handles than the table holds");
+        h[opened++] = out;
+    }
+    cr_assert_eq(opened, SHARED_TABLE_SLOTS);
+    for (int i = 0; i < CLOSING_THREADS; i++) {
+        pthread_t t;
+        cr_assert_eq(pthread_create(&t, NULL, close_one, h[--opened]), 0);
+        cr_assert_eq(pthread_join(t, NULL), 0);
+    }
+    for (int i = 0; i < CLOSING_THREADS; i++) {
+        DWORD rc = FwpmEngineOpen0(NULL, RPC_C_AUTHN_DEFAULT, NULL, NULL, &h[opened]);
+        cr_assert_eq(rc, ERROR_SUCCESS, "open %d of %d freed slots: %s", i + 1, CLOSING_THREADS,
+                     fwpm_strerror(rc));
+        opened++;
+    }
+    expect_open_refused(opened);
+    while (opened > 0)
+        close_session(h[--opened]);
+    handles_set_limit(0);
 }
 
 /* ---- (c) display strings at the limit ---------------------------------- */
