@@ -121,13 +121,18 @@ static void free_push(uint32_t index)
  * (threads beyond CACHE_BUCKETS share: a bucket is only ever changed by
  * exchange, so sharing costs speed, never correctness). A release exchanges
  * its slot into the bucket and pushes what it displaced on the free list; a
- * reserve exchanges the bucket empty and uses what it held. Nothing is ever
- * stranded: a reserve that finds the free list empty and the table unable
- * to grow takes a slot from any bucket (cache_take_any) before it reports
- * the table full. A slot is then missed only while a release moves it from
- * a bucket to the list, and that release has not returned yet. A bucket
- * left by an exited thread is taken by the next thread given it, or by that
- * full-table scan. */
+ * reserve exchanges the bucket empty and uses what it held. A bucket holds
+ * only this process's slots (the fork handler empties them all), live ones
+ * (a slot retired for good is never released), so a slot taken from one
+ * needs no adoption. At the table's limit nothing is stranded: a reserve
+ * that finds the free list empty and the table unable to grow takes a slot
+ * from any bucket (cache_take_any), and looks at the list again before it
+ * reports the table full (a release racing the scan may have displaced a
+ * slot there), so a slot that stays free for the whole call is found. Below
+ * the limit, a reserve that finds its bucket and the list empty grows the
+ * table instead, while up to CACHE_BUCKETS - 1 slots wait in other buckets:
+ * one segment more than needed, at most. A bucket left by an exited thread
+ * is taken by the next thread given it, or by the full-table scan. */
 #define CACHE_BUCKETS 64u
 
 struct cache_bucket {
@@ -150,7 +155,7 @@ static inline struct cache_bucket *cache_bucket_of_thread(void)
 
 /* Empties a bucket: the index it held, or NO_SLOT. Acquire: pairs with the
  * release exchange in cache_put, so the slot's state (its new generation)
- * and link are seen by the taker. */
+ * is seen by the taker. */
 static inline uint32_t cache_take(struct cache_bucket *b)
 {
     uint32_t held = atomic_exchange_explicit(&b->held, 0, memory_order_acquire);
@@ -158,8 +163,9 @@ static inline uint32_t cache_take(struct cache_bucket *b)
 }
 
 /* Puts a free slot in a bucket: the index it displaced, or NO_SLOT. Acq_rel:
- * release pairs with cache_take's acquire; acquire makes the displaced
- * slot's writes ours before we push it on the free list. */
+ * release pairs with the acquire exchange in cache_take; acquire pairs with
+ * the release of the cache_put that stored the displaced slot, whose state
+ * free_push's release then passes on to free_pop. */
 static inline uint32_t cache_put(struct cache_bucket *b, uint32_t index)
 {
     uint32_t held = atomic_exchange_explicit(&b->held, index + 1, memory_order_acq_rel);
@@ -293,8 +299,8 @@ static bool slot_adopt(struct slot *s)
 static uint32_t slot_take(void)
 {
     uint32_t cached = cache_take(cache_bucket_of_thread());
-    if (cached != NO_SLOT && slot_adopt(slot_issued(cached)))
-        return cached;
+    if (cached != NO_SLOT)
+        return cached; /* ours and live: see "slot caches" */
     for (;;) {
         uint32_t index = free_pop();
         if (index == NO_SLOT)
@@ -311,9 +317,12 @@ HANDLE handles_reserve(enum handle_kind kind)
         if (handles_grow())
             continue;
         index = cache_take_any(); /* the table is full but for the caches */
-        if (index == NO_SLOT)
+        if (index != NO_SLOT)
+            break;
+        /* Relaxed: a slot displaced onto the list during the scan is popped
+         * by slot_take's acquire loads. */
+        if ((uint32_t)atomic_load_explicit(&free_head, memory_order_relaxed) == NO_SLOT)
             return NULL;
-        break;
     }
     uint64_t state = atomic_load_explicit(&slot_issued(index)->state, memory_order_relaxed);
     return (HANDLE)(uintptr_t)handle_encode((uint32_t)(state >> 8), index, kind);

@@ -5,7 +5,7 @@
  * The handler runs in the child, in the thread that called fork(), while it
  * is the child's only thread. It never waits and never allocates: it
  * re-initialises every mutex of the library, starts a fresh epoch domain,
- * empties the handle table's free list, and marks the engine as not set up,
+ * empties the handle table's free list and slot caches, and marks the engine as not set up,
  * so that the first call in the child builds a fresh, empty engine
  * (engine_ready). Each module resets only its own state; the order below
  * does not matter, as nothing runs between the resets.

@@ -128,7 +128,8 @@ Test(handles, closed_handles_give_their_slots_back)
 
 /* In a fork child: reserves and publishes CHILD_RESERVES handles, and
  * checks that each still names its own object (a slot issued twice would
- * name the later one's). */
+ * name the later one's). The lookups need no epoch section: the child has
+ * one thread and the objects are static. */
 static int child_issues_distinct_slots(void)
 {
     static int objects[CHILD_RESERVES];
