@@ -226,13 +226,17 @@ static inline uintptr_t this_thread(void)
  * writer on another thread that finds the lock free does not take it at
  * once (unless its back-off says skip): it posts its request and defers to
  * that thread's next write for COMBINE_DEFER_ROUNDS wait rounds, and only
- * then takes the lock itself. While several threads write, the writer's state (the store, the
- * current version, the chunk pool, the sessions table) then stays in one core's cache instead of
- * moving to each writer in turn (fwpm-bench open_close at 2 threads, interleaved runs on 2 cores:
- * 765 -> 917 k/s). A deferral is in vain when the last combiner does not write again meanwhile
- * (threads that write in turn, a preempted or idle combiner): each thread then backs off on its own
- * (deferral_skip). Written by the lock's holder (combine) and the fork handler only; read without
- * the lock, as a hint: nothing is reached through it. */
+ * then takes the lock itself. While several threads write, the writer's
+ * state (the store, the current version, the chunk pool, the sessions
+ * table) then stays in one core's cache instead of moving to each writer in
+ * turn (fwpm-bench open_close at 2 threads, interleaved runs: 765 -> 917 k/s
+ * on a 2-core Intel VM; level on a 2-core AMD VM whose system calls cost
+ * ~1 us, where each writer's next write comes later). A deferral is in vain
+ * when the last combiner does not write again meanwhile (threads that write
+ * in turn, a preempted or idle combiner): each thread then backs off on its
+ * own (deferral_skip). Written by the lock's holder (combine) and the fork
+ * handler only; read without the lock, as a hint: nothing is reached
+ * through it. */
 static _Atomic uintptr_t last_combiner;
 
 /* Wait rounds (writer_lock_wait) of a deferral: all pause rounds, so a
