@@ -328,13 +328,19 @@ HANDLE handles_reserve(enum handle_kind kind)
     return (HANDLE)(uintptr_t)handle_encode((uint32_t)(state >> 8), index, kind);
 }
 
+/* The slot index field of a handle value (unchecked). */
+static inline uint32_t handle_index(uint64_t v)
+{
+    return (uint32_t)(v >> 8) & 0xFFFFFFu;
+}
+
 static inline bool handle_decode(HANDLE h, struct slot **slot, uint32_t *generation,
                                  enum handle_kind *kind)
 {
     uint64_t v = (uint64_t)(uintptr_t)h;
     *generation = (uint32_t)(v >> 32);
     *kind = (enum handle_kind)((v >> 4) & 0xFu);
-    *slot = (v & 0xFu) == HANDLE_TAG ? slot_at((uint32_t)(v >> 8) & 0xFFFFFFu) : NULL;
+    *slot = (v & 0xFu) == HANDLE_TAG ? slot_at(handle_index(v)) : NULL;
     return *slot != NULL;
 }
 
@@ -352,8 +358,7 @@ void handles_publish(HANDLE h, void *object)
 
 void handles_cancel(HANDLE h)
 {
-    uint64_t v = (uint64_t)(uintptr_t)h;
-    slot_give_back((uint32_t)(v >> 8) & 0xFFFFFFu);
+    slot_give_back(handle_index((uint64_t)(uintptr_t)h));
 }
 
 void *handles_lookup(HANDLE h, enum handle_kind kind)
@@ -398,7 +403,7 @@ void handles_release(HANDLE h)
 {
     uint64_t v = (uint64_t)(uintptr_t)h;
     if ((uint32_t)(v >> 32) != UINT32_MAX) /* else retired for good by the invalidation */
-        slot_give_back((uint32_t)(v >> 8) & 0xFFFFFFu);
+        slot_give_back(handle_index(v));
 }
 
 bool handles_remove(HANDLE h, enum handle_kind kind)
