@@ -99,7 +99,8 @@ DWORD WINAPI FwpmSessionEnum0(HANDLE engineHandle, HANDLE enumHandle, UINT32 num
     epoch_exit(record); /* the copy holds no epoch: the hold's reference keeps the snapshot */
     if (status != ERROR_SUCCESS)
         return status;
-    return enumeration_page_fill(&hold, entries, numEntriesReturned);
+    enumeration_page_fill(&hold, entries, numEntriesReturned);
+    return ERROR_SUCCESS;
 }
 
 DWORD WINAPI FwpmSessionDestroyEnumHandle0(HANDLE engineHandle, HANDLE enumHandle)

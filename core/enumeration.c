@@ -10,18 +10,19 @@
 #include "memory.h"
 #include "page_arena.h"
 #include "process.h"
-#include "refcount.h"
 #include "trace.h"
 
 #include <stdatomic.h>
 #include <string.h>
 
 struct enumeration {
-    /* The handle's own reference, plus one per returned array not yet freed.
+    /* One word, so that a page takes its reference and claims its range
+     * with one compare-and-swap (state_* below): in the high half the count
+     * of references (the handle's own, plus one per returned array not yet
+     * freed), in the low half the cursor (the next position to hand out).
      * Arrays pin the enumeration (a line only its pagers touch), and it pins
      * the version (a line every handle of the version shares). */
-    _Atomic uint64_t refs;
-    _Atomic uint64_t cursor; /* next position to hand out */
+    _Atomic uint64_t state;
     HANDLE handle;
     struct session *owner;
     HANDLE owner_handle;             /* owner's engine handle, for the page path's check */
@@ -29,6 +30,24 @@ struct enumeration {
     struct enumeration *prev, *next; /* owner's list, under its enums_lock */
     epoch_entry retire;
 };
+
+/* The state word's halves. The cursor never passes the version's size
+ * (every claim is clipped at the end), and a version holds fewer than 2^24
+ * sessions (the handle table's index field): the low half never carries
+ * into the count. The count stays below 2^32: every array is a block of at
+ * least 40 bytes of the page arena, whose range is at most 64 GiB. */
+#define STATE_REFS_SHIFT 32
+#define STATE_ONE_REF ((uint64_t)1 << STATE_REFS_SHIFT)
+
+static inline uint64_t state_refs(uint64_t state)
+{
+    return state >> STATE_REFS_SHIFT;
+}
+
+static inline uint64_t state_cursor(uint64_t state)
+{
+    return state & (STATE_ONE_REF - 1);
+}
 
 static void enumeration_free_deferred(epoch_entry *entry)
 {
@@ -40,7 +59,10 @@ static void enumeration_free_deferred(epoch_entry *entry)
  * after a grace period (a page may still be reading it). Takes no lock. */
 static void enumeration_release(struct enumeration *en)
 {
-    if (!refcount_release(&en->refs))
+    /* Acq_rel, as refcount_release: every holder's accesses happen before
+     * what the last releaser does next (release half: pairs with the
+     * acquire half of the last releaser's subtraction). */
+    if (state_refs(atomic_fetch_sub_explicit(&en->state, STATE_ONE_REF, memory_order_acq_rel)) != 1)
         return;
     engine_snapshot_release(en->snapshot);
     epoch_retire(&en->retire, enumeration_free_deferred);
@@ -78,8 +100,7 @@ DWORD enumeration_create(struct session *owner, HANDLE owner_handle, HANDLE *enu
     en->handle = h;
     en->owner = owner;
     en->owner_handle = owner_handle;
-    atomic_init(&en->refs, 1);
-    atomic_init(&en->cursor, 0);
+    atomic_init(&en->state, STATE_ONE_REF); /* the handle's reference, cursor at 0 */
     /* The instant of the snapshot: O(1), shared with every handle taken
      * while the set does not change. */
     en->snapshot = engine_snapshot_acquire();
@@ -189,21 +210,39 @@ static struct page_header *page_claim(void *array)
     return page;
 }
 
-/* Claims up to `want` positions from the cursor; returns how many, from *start.
- * One fetch-and-add, no retry loop: claims are disjoint ranges of the
- * cursor, clipped at the end. The cursor may pass size by what racing
- * claims asked for (at most one request each, since a caller that sees it
- * at or past size returns before its fetch-and-add): every test is
- * cursor >= size. */
-static size_t cursor_claim(struct enumeration *en, size_t size, size_t want, uint64_t *start)
+/* Takes a reference for a page and claims up to `want` positions for it,
+ * in one compare-and-swap of the state word, first tried on `state` (a
+ * recent load of it). Returns how many positions it claimed, from *start:
+ * 0 when other pagers took the rest meanwhile (then no reference is
+ * taken). Fails when the last reference is gone (the handle
+ * was destroyed and every array of it freed): a count never comes back from
+ * zero. The caller must be inside an epoch section, which keeps en's memory.
+ * Lock-free: a compare-and-swap fails only because another thread changed
+ * the word, by a claim or a reference taken or dropped. */
+static DWORD range_acquire(struct enumeration *en, uint64_t state, size_t size, size_t want,
+                           uint64_t *start, size_t *claimed)
 {
-    /* Relaxed: the cursor only partitions positions; the entries come from
-     * the immutable version, ordered by our reference to it. */
-    uint64_t cursor = atomic_fetch_add_explicit(&en->cursor, want, memory_order_relaxed);
-    if (cursor >= size)
-        return 0;
-    *start = cursor;
-    return size - cursor < want ? size - (size_t)cursor : want;
+    for (;;) {
+        uint64_t cursor = state_cursor(state);
+        if (state_refs(state) == 0)
+            return ERROR_INVALID_HANDLE;
+        if (cursor >= size) {
+            *claimed = 0;
+            return ERROR_SUCCESS;
+        }
+        size_t got = size - cursor < want ? size - (size_t)cursor : want;
+        /* Acquire, as refcount_try_acquire: the holder's reads of the
+         * enumeration and its version come after the increment, so the last
+         * releaser (the acq_rel subtraction in enumeration_release) finds
+         * them done. The cursor itself only partitions positions: the
+         * entries come from the immutable version. */
+        if (atomic_compare_exchange_weak_explicit(&en->state, &state, state + STATE_ONE_REF + got,
+                                                  memory_order_acquire, memory_order_relaxed)) {
+            *start = cursor;
+            *claimed = got;
+            return ERROR_SUCCESS;
+        }
+    }
 }
 
 DWORD enumeration_page_hold(HANDLE engine_handle, HANDLE enum_handle, UINT32 requested,
@@ -217,54 +256,49 @@ DWORD enumeration_page_hold(HANDLE engine_handle, HANDLE enum_handle, UINT32 req
     /* The version's root is readable here even if the handle is being
      * destroyed: roots are freed only after a grace period. */
     size_t size = version_size(en->snapshot);
-    uint64_t cursor = atomic_load_explicit(&en->cursor, memory_order_relaxed);
+    /* Relaxed: it sizes the array, and range_acquire's compare-and-swap
+     * checks it. */
+    uint64_t state = atomic_load_explicit(&en->state, memory_order_relaxed);
+    uint64_t cursor = state_cursor(state);
     size_t left = cursor < size ? size - (size_t)cursor : 0;
     size_t want = requested < left ? requested : left;
     if (want == 0) /* exhausted, or 0 asked: one relaxed load, no atomic write */
         return ERROR_SUCCESS;
-    /* A reference for the array; fails only if the handle was destroyed
-     * meanwhile and every array of it freed. It keeps the enumeration, its
-     * version and the version's chunks and sessions: the rest of the page
-     * needs no section. */
-    if (!refcount_try_acquire(&en->refs))
-        return ERROR_INVALID_HANDLE;
+    /* Sized by what is left, not by what was asked; allocated before the
+     * claim so that a failure moves no cursor. */
+    struct page_header *page = page_alloc(want);
+    if (page == NULL)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    /* The array's reference keeps the enumeration, its version and the
+     * version's chunks and sessions: the copy needs no section. */
+    uint64_t start = 0;
+    size_t claimed = 0;
+    status = range_acquire(en, state, size, want, &start, &claimed);
+    if (status != ERROR_SUCCESS || claimed == 0) {
+        page_free(page);
+        return status;
+    }
     hold->source = en;
-    hold->want = want;
+    hold->page = page;
+    hold->start = (size_t)start;
+    hold->count = claimed;
     return ERROR_SUCCESS;
 }
 
-DWORD enumeration_page_fill(const struct page_hold *hold, FWPM_SESSION0 ***entries,
-                            UINT32 *returned)
+void enumeration_page_fill(const struct page_hold *hold, FWPM_SESSION0 ***entries, UINT32 *returned)
 {
     struct enumeration *en = hold->source;
     if (en == NULL) { /* nothing left to claim */
         *entries = NULL;
         *returned = 0;
-        return ERROR_SUCCESS;
+        return;
     }
-    /* Sized by what is left, not by what was asked; allocated before the
-     * claim so that a failure moves no cursor. */
-    struct page_header *page = page_alloc(hold->want);
-    if (page == NULL) {
-        enumeration_release(en);
-        return ERROR_NOT_ENOUGH_MEMORY;
-    }
-    struct version *version = en->snapshot;
-    uint64_t start = 0;
-    size_t got = cursor_claim(en, version_size(version), hold->want, &start);
-    if (got == 0) { /* other pagers took the rest meanwhile */
-        page_free(page);
-        enumeration_release(en);
-        *entries = NULL;
-        *returned = 0;
-        return ERROR_SUCCESS;
-    }
-    version_copy(version, (size_t)start, got, page_entries(page));
-    trace_page_served(got, start);
+    struct page_header *page = hold->page;
+    version_copy(en->snapshot, hold->start, hold->count, page_entries(page));
+    trace_page_served(hold->count, hold->start);
     page->source = en;
     *entries = page_entries(page);
-    *returned = (UINT32)got;
-    return ERROR_SUCCESS;
+    *returned = (UINT32)hold->count;
 }
 
 DWORD enumeration_destroy(struct session *caller, HANDLE enum_handle)

@@ -4,16 +4,18 @@
  *
  * An enumeration holds a snapshot (one reference to the version current when
  * it was created) and an atomic cursor. Any number of threads may page one
- * enumeration at once: each page claims its range of the version with one
- * fetch-and-add on the cursor, so every entry is delivered exactly once,
- * and copies the entry pointers out of the immutable version without a lock.
+ * enumeration at once: each page takes its reference and claims its range
+ * of the version with one compare-and-swap on a word that holds both, so
+ * every entry is delivered exactly once, and copies the entry pointers out
+ * of the immutable version without a lock.
  *
  * A page is returned as an array of FWPM_SESSION0 pointers preceded by a
  * hidden header that holds a reference to the enumeration, which holds the
  * version, so the entries stay valid until the array is freed, whatever
  * happens to the handle or the sessions meanwhile.
  *
- * All functions except enumeration_free_page run inside an epoch section.
+ * All functions except enumeration_page_fill and enumeration_free_page run
+ * inside an epoch section.
  */
 #ifndef FWPM_CORE_ENUMERATION_H
 #define FWPM_CORE_ENUMERATION_H
@@ -50,20 +52,23 @@ DWORD enumeration_create(struct session *owner, HANDLE owner_handle, HANDLE *enu
  * reclamation): */
 struct page_hold {
     struct enumeration *source; /* NULL: nothing to copy, an empty page */
-    size_t want;                /* entries to claim */
+    struct page_header *page;   /* the array, allocated for at least count */
+    size_t start;               /* the claimed positions: [start, start + count) */
+    size_t count;
 };
 
 /* Inside a section: resolves both handles (one lookup when they match) and,
- * if entries are left, takes a reference that keeps the enumeration and its
- * snapshot for the page. */
+ * if entries are left, allocates the array, takes the reference that keeps
+ * the enumeration and its snapshot for it, and claims its positions. A
+ * failure claims nothing and moves no cursor. */
 DWORD enumeration_page_hold(HANDLE engine_handle, HANDLE enum_handle, UINT32 requested,
                             struct page_hold *hold);
 
-/* After the section (no section needed): claims and copies the entries the
- * hold is for, or gives its reference back. Fills *entries and *returned
- * (NULL and 0 for an empty page) on success only. */
-DWORD enumeration_page_fill(const struct page_hold *hold, FWPM_SESSION0 ***entries,
-                            UINT32 *returned);
+/* After the section (no section needed): copies the entries the hold
+ * claimed into its array, and fills *entries and *returned (NULL and 0 for
+ * an empty page). Cannot fail. */
+void enumeration_page_fill(const struct page_hold *hold, FWPM_SESSION0 ***entries,
+                           UINT32 *returned);
 
 /* FwpmSessionDestroyEnumHandle0 once the engine handle resolved to caller. */
 DWORD enumeration_destroy(struct session *caller, HANDLE enum_handle);

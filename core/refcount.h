@@ -4,7 +4,8 @@
  *
  * Once a count has dropped to zero its object is on its way out: a holder
  * may only take a new reference while the count is still positive. Used by
- * versions and enumerations. Any thread.
+ * versions (an enumeration keeps its count in a word with its cursor,
+ * enumeration.c). Any thread.
  */
 #ifndef FWPM_CORE_REFCOUNT_H
 #define FWPM_CORE_REFCOUNT_H

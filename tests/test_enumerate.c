@@ -235,6 +235,42 @@ Test(enumerate, entries_outlive_handle_and_sessions_until_freed)
     FwpmFreeMemory0((void **)&entries);
 }
 
+/* Each unfreed array holds a reference to its enumeration, counted beside
+ * the cursor: hundreds of them held at once neither move the cursor nor
+ * keep the handle alive, and their entries stay readable until freed. */
+Test(enumerate, unfreed_arrays_by_the_hundred_leave_the_cursor_exact)
+{
+    enum { SESSIONS = 600 };
+    UINT64 base = live_snapshots();
+    HANDLE self = open_session();
+    HANDLE *h = open_many(SESSIONS - 1);
+    HANDLE e;
+    cr_assert_eq(FwpmSessionCreateEnumHandle0(self, NULL, &e), ERROR_SUCCESS);
+    FWPM_SESSION0 **held[SESSIONS];
+    for (size_t i = 0; i < SESSIONS; i++) {
+        UINT32 n = 0;
+        cr_assert_eq(FwpmSessionEnum0(self, e, 1, &held[i], &n), ERROR_SUCCESS);
+        cr_assert_eq(n, 1, "page %zu of %d: %u entries", i, SESSIONS, n);
+    }
+    FWPM_SESSION0 **rest = NULL;
+    UINT32 n = 1;
+    cr_assert_eq(FwpmSessionEnum0(self, e, INFINITE, &rest, &n), ERROR_SUCCESS);
+    cr_assert_eq(n, 0, "the cursor is at the end, exactly");
+    cr_assert_eq(FwpmSessionDestroyEnumHandle0(self, e), ERROR_SUCCESS);
+    cr_assert_eq(FwpmSessionEnum0(self, e, 1, &rest, &n), ERROR_INVALID_HANDLE,
+                 "held arrays do not keep the handle");
+    close_many(h, SESSIONS - 1);
+    close_session(self);
+    for (size_t i = 0; i < SESSIONS; i++)
+        for (size_t j = i + 1; j < SESSIONS; j++)
+            cr_assert_neq(memcmp(&held[i][0]->sessionKey, &held[j][0]->sessionKey, sizeof(GUID)), 0,
+                          "pages %zu and %zu hold one entry", i, j);
+    for (size_t i = 0; i < SESSIONS; i++)
+        FwpmFreeMemory0((void **)&held[i]);
+    fwpm_reclaim();
+    cr_assert_eq(live_snapshots(), base, "the last free let the snapshot go");
+}
+
 Test(enumerate, template_with_reserved_set_gives_reserved)
 {
     HANDLE self = open_session();
