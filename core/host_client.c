@@ -29,9 +29,14 @@
 
 /* One connection to the daemon, shared by up to all the sessions the pool
  * puts on it. lock serializes the bus (sd-bus objects are single-threaded)
- * and guards bus and every session's closed flag. sessions (under the
- * pool's lock) counts the open sessions on it: the pool closes the bus when
- * it reaches 0. refs: one per host_session naming it; the last frees it. */
+ * and guards bus and every session's closed flag. It also covers every
+ * message made on or received from the bus, to its last unref: each
+ * reference to a message is one to its bus, and sd-bus counts those without
+ * atomics (sd_bus_message_unref calls sd_bus_unref), so a message let go
+ * outside the lock races a call on the bus for the bus's count. sessions
+ * (under the pool's lock) counts the open sessions on it: the pool closes
+ * the bus when it reaches 0. refs: one per host_session naming it; the last
+ * frees it. */
 struct host_conn {
     _Atomic uint64_t refs;
     pthread_mutex_t lock;
@@ -649,10 +654,17 @@ static bool reply_list_grow(struct reply_list *l)
     return true;
 }
 
-static void reply_list_free(struct reply_list *l)
+/* Unreferences the replies (each holds a reference to conn's bus: under
+ * conn->lock, which this takes, see struct host_conn) and frees the list.
+ * conn->bus may be closed by now (pool_leave): the replies' references keep
+ * its object until the last of them goes, here, serialized with the close by
+ * the same lock. */
+static void reply_list_free(struct host_conn *conn, struct reply_list *l)
 {
+    pthread_mutex_lock(&conn->lock);
     for (size_t i = 0; i < l->n; i++)
         sd->message_unref(l->replies[i]);
+    pthread_mutex_unlock(&conn->lock);
     memory_free(l->replies, l->capacity * sizeof(*l->replies), MEMORY_DATA);
     memory_free(l->views, l->capacity * sizeof(*l->views), MEMORY_DATA);
 }
@@ -715,9 +727,12 @@ DWORD host_client_enum(HANDLE engine_handle, HANDLE enum_handle, UINT32 requeste
             break;
     } while (got < requested);
     pthread_mutex_unlock(&hs->conn->lock);
+    /* The copy runs outside the lock (only the replies' bytes are read, and
+     * the replies are ours alone: sd-bus dequeued them); letting them go
+     * takes it again. */
     if (status == ERROR_SUCCESS)
         status = host_page_build(l.views, l.n, entries, returned);
-    reply_list_free(&l);
+    reply_list_free(hs->conn, &l);
     host_session_release(hs);
     return status;
 }
