@@ -10,6 +10,7 @@
 #include "memory.h"
 #include "page_arena.h"
 #include "process.h"
+#include "refcount.h"
 #include "trace.h"
 
 #include <stdatomic.h>
@@ -49,6 +50,13 @@ static inline uint64_t state_cursor(uint64_t state)
     return state & (STATE_ONE_REF - 1);
 }
 
+/* How many positions of a version of `size` entries are still to hand out. */
+static inline size_t state_left(uint64_t state, size_t size)
+{
+    uint64_t cursor = state_cursor(state);
+    return cursor < size ? size - (size_t)cursor : 0;
+}
+
 static void enumeration_free_deferred(epoch_entry *entry)
 {
     struct enumeration *en = container_of(entry, struct enumeration, retire);
@@ -59,10 +67,7 @@ static void enumeration_free_deferred(epoch_entry *entry)
  * after a grace period (a page may still be reading it). Takes no lock. */
 static void enumeration_release(struct enumeration *en)
 {
-    /* Acq_rel, as refcount_release: every holder's accesses happen before
-     * what the last releaser does next (release half: pairs with the
-     * acquire half of the last releaser's subtraction). */
-    if (state_refs(atomic_fetch_sub_explicit(&en->state, STATE_ONE_REF, memory_order_acq_rel)) != 1)
+    if (!refcount_release_field(&en->state, STATE_ONE_REF))
         return;
     engine_snapshot_release(en->snapshot);
     epoch_retire(&en->retire, enumeration_free_deferred);
@@ -214,31 +219,31 @@ static struct page_header *page_claim(void *array)
  * in one compare-and-swap of the state word, first tried on `state` (a
  * recent load of it). Returns how many positions it claimed, from *start:
  * 0 when other pagers took the rest meanwhile (then no reference is
- * taken). Fails when the last reference is gone (the handle
- * was destroyed and every array of it freed): a count never comes back from
- * zero. The caller must be inside an epoch section, which keeps en's memory.
+ * taken). Fails when the last reference is gone (the handle was destroyed
+ * and every array of it freed): a count never comes back from zero. The
+ * caller must be inside an epoch section, which keeps en's memory.
  * Lock-free: a compare-and-swap fails only because another thread changed
  * the word, by a claim or a reference taken or dropped. */
 static DWORD range_acquire(struct enumeration *en, uint64_t state, size_t size, size_t want,
-                           uint64_t *start, size_t *claimed)
+                           size_t *start, size_t *claimed)
 {
     for (;;) {
-        uint64_t cursor = state_cursor(state);
         if (state_refs(state) == 0)
             return ERROR_INVALID_HANDLE;
-        if (cursor >= size) {
+        size_t left = state_left(state, size);
+        if (left == 0) {
             *claimed = 0;
             return ERROR_SUCCESS;
         }
-        size_t got = size - cursor < want ? size - (size_t)cursor : want;
+        size_t got = want < left ? want : left;
         /* Acquire, as refcount_try_acquire: the holder's reads of the
          * enumeration and its version come after the increment, so the last
-         * releaser (the acq_rel subtraction in enumeration_release) finds
+         * releaser (refcount_release_field in enumeration_release) finds
          * them done. The cursor itself only partitions positions: the
          * entries come from the immutable version. */
         if (atomic_compare_exchange_weak_explicit(&en->state, &state, state + STATE_ONE_REF + got,
                                                   memory_order_acquire, memory_order_relaxed)) {
-            *start = cursor;
+            *start = (size_t)state_cursor(state);
             *claimed = got;
             return ERROR_SUCCESS;
         }
@@ -248,7 +253,7 @@ static DWORD range_acquire(struct enumeration *en, uint64_t state, size_t size, 
 DWORD enumeration_page_hold(HANDLE engine_handle, HANDLE enum_handle, UINT32 requested,
                             struct page_hold *hold)
 {
-    hold->source = NULL;
+    hold->page = NULL;
     struct enumeration *en;
     DWORD status = enumeration_resolve_pair(engine_handle, enum_handle, &en);
     if (status != ERROR_SUCCESS)
@@ -259,8 +264,7 @@ DWORD enumeration_page_hold(HANDLE engine_handle, HANDLE enum_handle, UINT32 req
     /* Relaxed: it sizes the array, and range_acquire's compare-and-swap
      * checks it. */
     uint64_t state = atomic_load_explicit(&en->state, memory_order_relaxed);
-    uint64_t cursor = state_cursor(state);
-    size_t left = cursor < size ? size - (size_t)cursor : 0;
+    size_t left = state_left(state, size);
     size_t want = requested < left ? requested : left;
     if (want == 0) /* exhausted, or 0 asked: one relaxed load, no atomic write */
         return ERROR_SUCCESS;
@@ -271,32 +275,29 @@ DWORD enumeration_page_hold(HANDLE engine_handle, HANDLE enum_handle, UINT32 req
         return ERROR_NOT_ENOUGH_MEMORY;
     /* The array's reference keeps the enumeration, its version and the
      * version's chunks and sessions: the copy needs no section. */
-    uint64_t start = 0;
-    size_t claimed = 0;
+    size_t start = 0, claimed = 0;
     status = range_acquire(en, state, size, want, &start, &claimed);
     if (status != ERROR_SUCCESS || claimed == 0) {
         page_free(page);
         return status;
     }
-    hold->source = en;
+    page->source = en;
     hold->page = page;
-    hold->start = (size_t)start;
+    hold->start = start;
     hold->count = claimed;
     return ERROR_SUCCESS;
 }
 
 void enumeration_page_fill(const struct page_hold *hold, FWPM_SESSION0 ***entries, UINT32 *returned)
 {
-    struct enumeration *en = hold->source;
-    if (en == NULL) { /* nothing left to claim */
+    struct page_header *page = hold->page;
+    if (page == NULL) { /* nothing left to claim */
         *entries = NULL;
         *returned = 0;
         return;
     }
-    struct page_header *page = hold->page;
-    version_copy(en->snapshot, hold->start, hold->count, page_entries(page));
+    version_copy(page->source->snapshot, hold->start, hold->count, page_entries(page));
     trace_page_served(hold->count, hold->start);
-    page->source = en;
     *entries = page_entries(page);
     *returned = (UINT32)hold->count;
 }

@@ -51,9 +51,8 @@ DWORD enumeration_create(struct session *owner, HANDLE owner_handle, HANDLE *enu
  * section (a long page must not hold the epoch, and with it every writer's
  * reclamation): */
 struct page_hold {
-    struct enumeration *source; /* NULL: nothing to copy, an empty page */
-    struct page_header *page;   /* the array, allocated for at least count */
-    size_t start;               /* the claimed positions: [start, start + count) */
+    struct page_header *page; /* the array, for at least count; NULL: an empty page */
+    size_t start;             /* the claimed positions: [start, start + count) */
     size_t count;
 };
 

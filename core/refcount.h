@@ -4,8 +4,9 @@
  *
  * Once a count has dropped to zero its object is on its way out: a holder
  * may only take a new reference while the count is still positive. Used by
- * versions (an enumeration keeps its count in a word with its cursor,
- * enumeration.c). Any thread.
+ * versions, the host client's sessions and connections, and enumerations,
+ * whose count shares a word with their cursor (refcount_release_field).
+ * Any thread.
  */
 #ifndef FWPM_CORE_REFCOUNT_H
 #define FWPM_CORE_REFCOUNT_H
@@ -30,13 +31,21 @@ static inline bool refcount_try_acquire(_Atomic uint64_t *refs)
     return false;
 }
 
-/* Drops a reference; true when it was the last one. Acq_rel: every holder's
- * accesses happen before whatever the last releaser does next (release half:
- * pairs with the acquire half of the last releaser's decrement, or with the
- * reclaimer's acquire load of the count). */
+/* Drops a reference from a count kept in the bits of *word from `one` up
+ * (`one`, a power of two, is the value of one reference; the bits below
+ * are the caller's and are left alone); true when it was the last one.
+ * Acq_rel: every holder's accesses happen before whatever the last releaser
+ * does next (release half: pairs with the acquire half of the last
+ * releaser's decrement, or with the reclaimer's acquire load of the count). */
+static inline bool refcount_release_field(_Atomic uint64_t *word, uint64_t one)
+{
+    return atomic_fetch_sub_explicit(word, one, memory_order_acq_rel) / one == 1;
+}
+
+/* Drops a reference; true when it was the last one (ordering as above). */
 static inline bool refcount_release(_Atomic uint64_t *refs)
 {
-    return atomic_fetch_sub_explicit(refs, 1, memory_order_acq_rel) == 1;
+    return refcount_release_field(refs, 1);
 }
 
 #endif /* FWPM_CORE_REFCOUNT_H */

@@ -35,7 +35,7 @@ int main(void)
     struct page_hold hold;
     check(enumeration_page_hold(h[0], e, 0xFFFFFFFFu, &hold) == ERROR_SUCCESS, "hold");
     epoch_exit(record);
-    check(hold.source != NULL && hold.count == SESSIONS, "the hold is for every entry");
+    check(hold.page != NULL && hold.count == SESSIONS, "the hold is for every entry");
 
     /* Everything else that kept the snapshot goes. */
     check(FwpmSessionDestroyEnumHandle0(h[0], e) == ERROR_SUCCESS, "destroy");
