@@ -12,6 +12,10 @@
  * session exactly once each, the churning writer's chain as one generation or
  * two consecutive ones within what it had completed and begun around the
  * handle's creation and never older than in the round before, nothing twice.
+ *
+ * Argument: the number of pagers (default 4). With 64 on 2 cores, pagers are
+ * preempted between reading the handle's state word and their
+ * compare-and-swap on it, so claims are retried against each other's.
  */
 #include "stress.h"
 
@@ -19,9 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define PAGERS 4u
+#define MAX_PAGERS 256u
 #define POPULATION 5000u
 
+static unsigned pager_count = 4;
 static unsigned rounds = 400;
 static struct checker_world world;
 static HANDLE engine;
@@ -39,7 +44,7 @@ struct pager {
     size_t n, capacity;
     struct violations log;
 };
-static struct pager pagers[PAGERS];
+static struct pager pagers[MAX_PAGERS];
 
 static void keep_array(struct pager *p, FWPM_SESSION0 **entries, UINT32 n)
 {
@@ -89,7 +94,7 @@ static void check_round(unsigned round, struct snapshot_check *check, struct vio
     char label[48];
     snprintf(label, sizeof(label), "round %u", round);
     snapshot_check_begin(check, label);
-    for (unsigned k = 0; k < PAGERS; k++) {
+    for (unsigned k = 0; k < pager_count; k++) {
         struct pager *p = &pagers[k];
         for (size_t a = 0; a < p->n; a++) {
             for (UINT32 i = 0; i < p->counts[a]; i++)
@@ -149,14 +154,20 @@ static void pager(unsigned index)
 static void worker(unsigned index, void *arg)
 {
     (void)arg;
-    if (index == PAGERS)
+    if (index == pager_count)
         churn_writer();
     else
         pager(index);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1)
+        pager_count = (unsigned)strtoul(argv[1], NULL, 10);
+    if (pager_count == 0 || pager_count > MAX_PAGERS) {
+        fprintf(stderr, "pagers: 1 to %u\n", MAX_PAGERS);
+        return 2;
+    }
     rounds = stress_scaled(rounds);
     UINT64 baseline = stress_baseline();
     stress_world_init(&world, 1, POPULATION, 1);
@@ -165,12 +176,12 @@ int main(void)
     HANDLE *population = malloc(POPULATION * sizeof(HANDLE));
     for (unsigned i = 0; i < POPULATION; i++)
         population[i] = stress_open_standing(i);
-    pthread_barrier_init(&round_start, NULL, PAGERS);
-    pthread_barrier_init(&round_end, NULL, PAGERS);
-    stress_run(PAGERS + 1, worker, NULL);
+    pthread_barrier_init(&round_start, NULL, pager_count);
+    pthread_barrier_init(&round_end, NULL, pager_count);
+    stress_run(pager_count + 1, worker, NULL);
     /* Here, not in the pagers: pager 0 reads every pager's list after the
      * last round, while the others have already left. */
-    for (unsigned k = 0; k < PAGERS; k++) {
+    for (unsigned k = 0; k < pager_count; k++) {
         free(pagers[k].arrays);
         free(pagers[k].counts);
     }
@@ -181,6 +192,6 @@ int main(void)
     stress_world_destroy(&world);
     stress_expect_baseline(baseline);
     printf("%u rounds of %u pagers over %u sessions; the writer churned %llu generations\n", rounds,
-           PAGERS, POPULATION, (unsigned long long)chain.generation);
+           pager_count, POPULATION, (unsigned long long)chain.generation);
     return stress_report("stress_shared_cursor", rounds);
 }
