@@ -84,6 +84,18 @@ unsigned stress_scaled(unsigned n)
     return scaled > 0 ? scaled : 1;
 }
 
+bool stress_thread_arg(int argc, char **argv, const char *what, unsigned max, unsigned fallback,
+                       unsigned *count)
+{
+    unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 10) : fallback;
+    if (n == 0 || n > max) {
+        fprintf(stderr, "%s: 1 to %u\n", what, max);
+        return false;
+    }
+    *count = (unsigned)n;
+    return true;
+}
+
 UINT64 stress_baseline(void)
 {
     FwpmEngineClose0(NULL); /* sets the engine up */

@@ -36,6 +36,12 @@ UINT64 stress_live_bytes(void);
 /* n scaled by FWPM_STRESS_SCALE (a positive factor; default 1), at least 1. */
 unsigned stress_scaled(unsigned n);
 
+/* The thread count given as the program's first argument, or `fallback`
+ * when there is none; false (after a usage line naming `what`) when it is
+ * not a number from 1 to max. */
+bool stress_thread_arg(int argc, char **argv, const char *what, unsigned max, unsigned fallback,
+                       unsigned *count);
+
 /* Sets the engine up and returns the memory baseline to come back to. */
 UINT64 stress_baseline(void);
 

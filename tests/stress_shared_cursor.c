@@ -162,12 +162,8 @@ static void worker(unsigned index, void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1)
-        pager_count = (unsigned)strtoul(argv[1], NULL, 10);
-    if (pager_count == 0 || pager_count > MAX_PAGERS) {
-        fprintf(stderr, "pagers: 1 to %u\n", MAX_PAGERS);
+    if (!stress_thread_arg(argc, argv, "pagers", MAX_PAGERS, pager_count, &pager_count))
         return 2;
-    }
     rounds = stress_scaled(rounds);
     UINT64 baseline = stress_baseline();
     stress_world_init(&world, 1, POPULATION, 1);

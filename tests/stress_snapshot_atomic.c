@@ -123,12 +123,8 @@ static void worker(unsigned index, void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1)
-        writers = (unsigned)strtoul(argv[1], NULL, 10);
-    if (writers == 0 || writers > MAX_WRITERS) {
-        fprintf(stderr, "writers: 1 to %u\n", MAX_WRITERS);
+    if (!stress_thread_arg(argc, argv, "writers", MAX_WRITERS, writers, &writers))
         return 2;
-    }
     atomic_init(&writers_running, writers);
     churns = stress_scaled(churns) / writers;
     min_snapshots = stress_scaled(min_snapshots);
