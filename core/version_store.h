@@ -66,8 +66,12 @@ struct version_store {
     _Atomic uint64_t versions_retired_unlocked;
     _Atomic unsigned height_hint; /* height of the current version */
     struct chunk_pool chunks;     /* chunks for the next writes' path copies */
-    /* Dead version roots and dropped sessions, retired in batches. Writer-owned. */
+    /* Dead version roots and dropped sessions, retired in batches; dead roots
+     * gather in a list (linked by older) that joins the batch as one entry.
+     * Writer-owned. */
     struct epoch_batch retiring;
+    struct version *dead_roots;
+    unsigned dead_root_count;
     _Atomic uint64_t open_sessions; /* count of the current version */
 };
 
