@@ -121,6 +121,16 @@ void epoch_set_idle_hook(void (*hook)(void));
  * seemed to be off the CPU inside a section), since the process started. */
 unsigned long epoch_throttle_yields(void);
 
+/* Epoch advances (each a scan of every thread record ever registered) that
+ * threads leaving sections made at their own pace, since the process started:
+ * one per EPOCH_POLL_EXITS exits with waiting entries at most, and fewer
+ * once more records than that exist - one per record's worth of exits, up to
+ * EPOCH_POLL_EXITS_MAX (epoch.c, poll_interval). Throttle and reclaimer
+ * polls are not counted. */
+#define EPOCH_POLL_EXITS 8u
+#define EPOCH_POLL_EXITS_MAX 256u
+unsigned long epoch_paced_polls(void);
+
 /* The most callbacks any one epoch_exit or epoch_retire has run. */
 unsigned epoch_max_run_per_call(void);
 
