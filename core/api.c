@@ -39,7 +39,12 @@ DWORD WINAPI FwpmEngineOpen0(const wchar_t *serverName, UINT32 authnService,
         return host_client_open(session, engineHandle);
     if (!engine_ready())
         return ERROR_NOT_ENOUGH_MEMORY;
-    return engine_open_session(session, NULL, engineHandle);
+    /* No section: an open reaches nothing a writer may unlink (and a section
+     * held while it waits for its write would hold the epoch back). But it
+     * retires what its write superseded, so it does its share of the frees. */
+    DWORD status = engine_open_session(session, NULL, engineHandle);
+    epoch_work_share();
+    return status;
 }
 
 DWORD WINAPI FwpmEngineClose0(HANDLE engineHandle)

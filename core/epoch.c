@@ -172,7 +172,7 @@ static inline bool epoch_passed(unsigned tag, unsigned now)
     return (int)(now - tag) >= 2;
 }
 
-/* Tries to advance the global epoch: scans every record (O(threads)). The
+/* Tries to advance the global epoch: scans every record (O(records)). The
  * caller's own record is put in a section for the poll so that ck takes its
  * "advance" branch even when no other thread is active (with nobody active,
  * ck_epoch_poll would run its own callbacks but leave the epoch alone). */
@@ -613,6 +613,14 @@ __attribute__((noinline)) static void backlog_work(struct epoch_thread *t)
     }
     if (waiting && retired_in_call && backlog_stalled(t))
         backlog_throttle(t);
+}
+
+void epoch_work_share(void)
+{
+    struct epoch_thread *t = this_thread;
+    if (t != NULL && backlog_held(t) != 0)
+        backlog_work(t);
+    retired_in_call = false;
 }
 
 void epoch_exit(ck_epoch_record_t *record)

@@ -57,11 +57,18 @@ static inline bool epoch_enter(ck_epoch_record_t **record)
  * EPOCH_RUN_MAX of this thread's ready callbacks. Takes no lock. */
 void epoch_exit(ck_epoch_record_t *record);
 
+/* What epoch_exit does after leaving the section, for a call that retired
+ * without entering one (an open): runs up to the budget of this thread's
+ * ready callbacks and advances the epoch at its pace. Call outside any
+ * section. Takes no lock. */
+void epoch_work_share(void);
+
 /* Runs callback(entry) after a grace period. Lock-free: never blocks. */
 void epoch_retire(epoch_entry *entry, epoch_callback *callback);
 
 /* Entries one owner collects to retire together: one hand-off for many
- * objects (a writer retires a version root on every write). Also the list
+ * objects (every write retires a version root, or its share of a list of
+ * them). Also the list
  * type of every backlog (first is the oldest to run). */
 struct epoch_batch {
     epoch_entry *first, *last;

@@ -11,8 +11,13 @@
 
 #include <string.h>
 
+/* Version roots allocated since the process started (tests). */
+static _Atomic uint64_t roots_allocated;
+
 static struct version *version_new(void)
 {
+    /* Relaxed: a statistic; only when no recycled root was left. */
+    atomic_fetch_add_explicit(&roots_allocated, 1, memory_order_relaxed);
     struct version *v = memory_alloc(sizeof(*v), MEMORY_DATA);
     if (v != NULL)
         memset(v, 0, sizeof(*v));
@@ -84,7 +89,7 @@ static void version_recycle(struct version *v)
  * and the places of its roots. */
 static struct version *recycled_take_all(void)
 {
-    /* Acquire: pairs with the release CAS in version_recycle. */
+    /* Acquire: pairs with the release CAS in version_recycle_list. */
     return atomic_exchange_explicit(&recycled_versions, NULL, memory_order_acquire);
 }
 
@@ -159,8 +164,8 @@ struct version *version_store_take_recycled(struct version_store *store)
 
 void version_store_reset_after_fork(void)
 {
-    /* Roots the parent's threads pushed (one may have been mid-push, its
-     * place counted and its root not yet on the stack): abandoned with the
+    /* Roots the parent's threads pushed (a list may have been mid-push, its
+     * places counted and its roots not yet on the stack): abandoned with the
      * parent's engine, so that the count matches the child's empty stack. */
     atomic_store_explicit(&recycled_versions, NULL, memory_order_relaxed);
     atomic_store_explicit(&recycled_count, 0, memory_order_relaxed);
@@ -178,13 +183,17 @@ static void live_versions_add(struct version_store *store, int delta)
 
 /* ---- retire batching ------------------------------------------------------------
  * Dead version roots and dropped sessions are retired to the epoch in
- * batches of RETIRE_BATCH entries: one hand-off for many objects. The dead
- * roots go as lists of RETIRE_BATCH roots, one entry each, so that a grace
- * period ends in one push of the whole list onto the recycled stack, not one
- * per root (two locked instructions per root fewer: fwpm-bench open_close
- * retires two roots per open+close). The batch and the list are the
- * writer's (under the lock); a full batch is handed to the edit, which
- * retires it after unlocking. */
+ * batches: one hand-off for many objects. Dead roots go as lists of at most
+ * RETIRE_BATCH roots, one entry each, so that a grace period ends in one
+ * push of the whole list onto the recycled stack, not one per root (two
+ * locked instructions per root fewer: fwpm-bench open_close retires two
+ * roots per open+close). A batch is full at RETIRE_BATCH entries or
+ * RETIRE_BATCH roots, so one grace period hands at most about RETIRE_BATCH
+ * roots back to the cache of VERSION_CACHE_MAX (a burst of opens drops no
+ * sessions: counting entries alone would let 16 lists, 256 roots, end their
+ * grace period at once and most of them be freed and allocated again). The
+ * batch and the list are the writer's (under the lock); a full batch is
+ * handed to the edit, which retires it after unlocking. */
 #define RETIRE_BATCH 16u
 
 /* Under the writer lock: the dead roots gathered so far join the retire
@@ -195,6 +204,7 @@ static void dead_roots_to_batch(struct version_store *store)
     if (list == NULL)
         return;
     epoch_batch_add(&store->retiring, &list->retire, version_list_free_deferred);
+    store->retiring_roots += store->dead_root_count;
     store->dead_roots = NULL;
     store->dead_root_count = 0;
 }
@@ -219,9 +229,10 @@ static void session_retire_batched(struct version_store *store, struct session *
 static void retiring_hand_off_if_full(struct version_edit *e)
 {
     struct version_store *store = e->store;
-    if (store->retiring.count >= RETIRE_BATCH) {
+    if (store->retiring.count >= RETIRE_BATCH || store->retiring_roots >= RETIRE_BATCH) {
         e->handoff = store->retiring;
         store->retiring = (struct epoch_batch){NULL, NULL, 0};
+        store->retiring_roots = 0;
     }
 }
 
@@ -255,6 +266,7 @@ bool version_store_init(struct version_store *store)
     atomic_init(&store->height_hint, 0);
     chunk_pool_init(&store->chunks);
     store->retiring = (struct epoch_batch){NULL, NULL, 0};
+    store->retiring_roots = 0;
     store->dead_roots = NULL;
     store->dead_root_count = 0;
     atomic_init(&store->current, empty);
@@ -265,6 +277,11 @@ void version_store_destroy_unused(struct version_store *store)
 {
     version_free(atomic_load_explicit(&store->current, memory_order_relaxed));
     atomic_store_explicit(&store->current, NULL, memory_order_relaxed);
+}
+
+uint64_t version_store_roots_allocated(void)
+{
+    return atomic_load_explicit(&roots_allocated, memory_order_relaxed);
 }
 
 uint64_t version_store_current_number(struct version_store *store)
@@ -279,7 +296,7 @@ void version_store_stats(struct version_store *store, uint64_t *open_sessions,
     /* Relaxed: statistics, each word on its own. */
     *open_sessions = atomic_load_explicit(&store->open_sessions, memory_order_relaxed);
     /* The retired count first, with acquire (pairs with the release in
-     * version_retire): the publications of the versions it counts are then
+     * version_retire_list): the publications of the versions it counts are then
      * in the live count read after it, so the difference never goes below 0. */
     uint64_t retired =
         atomic_load_explicit(&store->versions_retired_unlocked, memory_order_acquire);
@@ -392,12 +409,15 @@ struct version *version_store_reclaim(struct version_store *store)
 
 void version_free_reclaimed(struct version_store *store, struct version *dead)
 {
-    if (dead == NULL)
-        return;
     bool traced = trace_reclaim_batch_enabled();
     uint64_t objects = 0, bytes = 0;
+    /* Retired as lists of at most RETIRE_BATCH roots (each one epoch entry,
+     * and one callback's work), linked by older as reclaim left them. */
+    struct version *list = dead;
     unsigned n = 0;
-    for (struct version *r = dead; r != NULL; r = r->older, n++) {
+    while (dead != NULL) {
+        struct version *r = dead;
+        dead = r->older;
         if (traced) {
             garbage_measure(r->waiting, &objects, &bytes);
             objects++;
@@ -405,8 +425,13 @@ void version_free_reclaimed(struct version_store *store, struct version *dead)
         }
         garbage_free_list(r->waiting);
         r->waiting = NULL;
+        if (++n == RETIRE_BATCH || dead == NULL) {
+            r->older = NULL; /* the list ends here */
+            version_retire_list(store, list, n);
+            list = dead;
+            n = 0;
+        }
     }
-    version_retire_list(store, dead, n); /* the list stays linked by older */
     trace_reclaim_batch(objects, bytes);
 }
 
@@ -417,6 +442,7 @@ void version_store_take_cache(struct version_store *store, struct version_store_
     dead_roots_to_batch(store);
     out->retiring = store->retiring;
     store->retiring = (struct epoch_batch){NULL, NULL, 0};
+    store->retiring_roots = 0;
 }
 
 void version_store_free_cache(struct version_store *store, struct version_store_cache *cache)

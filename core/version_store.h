@@ -49,7 +49,7 @@ struct version {
     uint64_t number;       /* publication order, from 0 */
     struct vector sessions;
     /* ---- writer-owned ---- */
-    struct version *older;   /* retained list, newest first */
+    struct version *older;   /* retained list, newest first; then the dead or recycled list */
     struct garbage *waiting; /* objects only this and older versions contain */
     epoch_entry retire;
 };
@@ -70,6 +70,7 @@ struct version_store {
      * gather in a list (linked by older) that joins the batch as one entry.
      * Writer-owned. */
     struct epoch_batch retiring;
+    unsigned retiring_roots; /* roots in the batch's lists */
     struct version *dead_roots;
     unsigned dead_root_count;
     _Atomic uint64_t open_sessions; /* count of the current version */
@@ -127,6 +128,10 @@ static inline void version_copy(const struct version *v, size_t start, size_t n,
 {
     vector_copy(&v->sessions, start, n, (void **)dst);
 }
+
+/* Any thread: version roots allocated since the process started, rather
+ * than recycled (tests). */
+uint64_t version_store_roots_allocated(void);
 
 /* Any thread: the number of the current version (tests). */
 uint64_t version_store_current_number(struct version_store *store);
@@ -192,7 +197,8 @@ struct version *version_store_reclaim(struct version_store *store);
 void version_free_reclaimed(struct version_store *store, struct version *dead);
 
 /* What the writer keeps between writes, taken out of the store to be given
- * back: dead versions, the chunk pool, the partial retire batch. */
+ * back: dead versions, the chunk pool, the partial retire batch (with the
+ * partial list of dead roots in it). */
 struct version_store_cache {
     struct version *dead;
     struct vector_chunk *chunks;
