@@ -14,6 +14,7 @@
 #include "unit_check.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +49,7 @@ static void *enter_together(void *arg)
         abort();
     atomic_fetch_add_explicit(&inside, 1, memory_order_acq_rel);
     while (atomic_load_explicit(&inside, memory_order_acquire) < THREADS)
-        ;
+        sched_yield(); /* 64 threads on 2 cores: let the others get in */
     epoch_exit(record);
     return NULL;
 }
@@ -82,7 +83,7 @@ static void after_many_threads_one_thread_polls_once_per_record(void)
            THREADS, polls, freed_by_exits, RETIRES);
     /* At EPOCH_POLL_EXITS a poll, 1,600 polls; at one per record, 200. */
     check(polls <= (unsigned long)EXITS / THREADS + 1, "one poll per record's worth of exits");
-    check(polls > 0, "the thread still polls");
+    check(polls >= (unsigned long)EXITS / THREADS / 2, "the thread still polls at that pace");
     check(freed_by_exits >= (unsigned long)RETIRES * 9 / 10,
           "the thread's own exits free what it retired");
     epoch_reclaim_all();
