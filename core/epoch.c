@@ -27,8 +27,9 @@
  * EPOCH_POLL_EXITS_MAX): the scan then costs O(1) per exit whatever the
  * process's peak thread count was. (Measured with fwpm-bench on a 2-core VM:
  * after startup_shutdown with 64 threads left 65 records, the scans took 38%
- * of enumerate_all at N = 1000, 0.43 -> 0.83 us a pass, at a fixed interval.) We never call
- * ck_epoch_call: records carry no callbacks, so ck_epoch_unregister could never drop any.
+ * of enumerate_all at N = 1000, 0.43 -> 0.83 us a pass, at a fixed interval.)
+ * We never call ck_epoch_call: records carry no callbacks, so
+ * ck_epoch_unregister could never drop any.
  *
  * A reader preempted inside a section holds the epoch back for everybody.
  * Nothing can be freed meanwhile, and nobody waits for it ("writers never
@@ -615,22 +616,26 @@ __attribute__((noinline)) static void backlog_work(struct epoch_thread *t)
         backlog_throttle(t);
 }
 
-void epoch_work_share(void)
+/* The end of a call, outside any section: t's share of its backlog, if it
+ * holds one; the call's retires are then behind it. */
+static inline void call_ends(struct epoch_thread *t)
 {
-    struct epoch_thread *t = this_thread;
-    if (t != NULL && backlog_held(t) != 0)
+    if (backlog_held(t) != 0)
         backlog_work(t);
     retired_in_call = false;
+}
+
+void epoch_work_share(void)
+{
+    if (this_thread != NULL) /* a thread that never retired has no backlog */
+        call_ends(this_thread);
 }
 
 void epoch_exit(ck_epoch_record_t *record)
 {
     tsan_section_end();
     ck_epoch_end(record, NULL);
-    struct epoch_thread *t = container_of(record, struct epoch_thread, record);
-    if (backlog_held(t) != 0)
-        backlog_work(t);
-    retired_in_call = false;
+    call_ends(container_of(record, struct epoch_thread, record));
 }
 
 /* ---- rounds: what idle and exited threads left, and fwpm_reclaim ------------------ */

@@ -68,8 +68,7 @@ void epoch_retire(epoch_entry *entry, epoch_callback *callback);
 
 /* Entries one owner collects to retire together: one hand-off for many
  * objects (every write retires a version root, or its share of a list of
- * them). Also the list
- * type of every backlog (first is the oldest to run). */
+ * them). Also the list type of every backlog (first is the oldest to run). */
 struct epoch_batch {
     epoch_entry *first, *last;
     unsigned count;
@@ -128,14 +127,14 @@ void epoch_set_idle_hook(void (*hook)(void));
  * seemed to be off the CPU inside a section), since the process started. */
 unsigned long epoch_throttle_yields(void);
 
-/* Epoch advances (each a scan of every thread record ever registered) that
- * threads leaving sections made at their own pace, since the process started:
- * one per EPOCH_POLL_EXITS exits with waiting entries at most, and fewer
- * once more records than that exist - one per record's worth of exits, up to
- * EPOCH_POLL_EXITS_MAX (epoch.c, poll_interval). Throttle and reclaimer
- * polls are not counted. */
+/* Exits between one thread's polls (each a scan of every thread record ever
+ * registered) while it has waiting entries: EPOCH_POLL_EXITS, or one per
+ * record once more records than that exist, up to EPOCH_POLL_EXITS_MAX. */
 #define EPOCH_POLL_EXITS 8u
 #define EPOCH_POLL_EXITS_MAX 256u
+
+/* Epoch advances that threads ending calls made at that pace, since the
+ * process started (throttle and reclaimer polls are not counted). */
 unsigned long epoch_paced_polls(void);
 
 /* The most callbacks any one epoch_exit or epoch_retire has run. */
