@@ -284,6 +284,11 @@ uint64_t version_store_roots_allocated(void)
     return atomic_load_explicit(&roots_allocated, memory_order_relaxed);
 }
 
+unsigned version_store_recycled_places(void)
+{
+    return atomic_load_explicit(&recycled_count, memory_order_relaxed);
+}
+
 uint64_t version_store_current_number(struct version_store *store)
 {
     /* Acquire: pairs with the release store in version_edit_publish. */
@@ -424,7 +429,6 @@ void version_free_reclaimed(struct version_store *store, struct version *dead)
             bytes += sizeof(*r);
         }
         garbage_free_list(r->waiting);
-        r->waiting = NULL;
         if (++n == RETIRE_BATCH || dead == NULL) {
             r->older = NULL; /* the list ends here */
             version_retire_list(store, list, n);

@@ -133,6 +133,10 @@ static inline void version_copy(const struct version *v, size_t start, size_t n,
  * than recycled (tests). */
 uint64_t version_store_roots_allocated(void);
 
+/* Any thread: places held in the recycled-root cache (tests: 0 once
+ * fwpm_reclaim has given every recycled root back, if no place leaked). */
+unsigned version_store_recycled_places(void);
+
 /* Any thread: the number of the current version (tests). */
 uint64_t version_store_current_number(struct version_store *store);
 
