@@ -56,14 +56,12 @@ DWORD WINAPI FwpmEngineClose0(HANDLE engineHandle)
     if (status != ERROR_SUCCESS)
         return status;
     struct session *s = engine_session_of(engineHandle);
-    if (s == NULL) {
-        status = ERROR_INVALID_HANDLE;
-    } else {
-        status = engine_close_session(engineHandle, s);
-        if (status == ERROR_SUCCESS)
-            enumeration_destroy_all(s);
-    }
-    epoch_exit(record);
+    /* The section ends with the lookup: a close waits for its write, and a
+     * section held meanwhile would hold the epoch back. The close touches s
+     * only if it wins, while s cannot go (engine_close_session). */
+    epoch_leave(record);
+    status = s == NULL ? ERROR_INVALID_HANDLE : engine_close_session(engineHandle, s);
+    epoch_work_share();
     return status;
 }
 

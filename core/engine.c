@@ -22,6 +22,7 @@
  */
 #include "engine.h"
 
+#include "enumeration.h"
 #include "epoch.h"
 #include "handles.h"
 #include "memory.h"
@@ -204,6 +205,10 @@ struct write_request {
     HANDLE handle;             /* close: the engine handle to invalidate */
     struct version_edit *edit; /* prepared by the writer: chunks, a version */
     DWORD status;              /* set by the combiner before done */
+    /* Set by the combiner for a close that won: what the closing thread
+     * needs of the session afterwards, when the session may be gone. */
+    struct enumeration *enums;
+    DWORD process_id;
     _Atomic bool done;
 };
 
@@ -324,12 +329,18 @@ static bool write_apply(struct version_edit *batch, struct write_request *r)
         version_edit_append(batch, r->session);
         return true;
     }
-    /* The race between closes is decided here; the winner gives the slot
-     * back after the batch (engine_close_session), off the lock. */
+    /* The race between closes is decided here, before the session is
+     * touched: the handle names it until one close invalidates the handle,
+     * and until that close's batch is published the session is in the
+     * current version, so it is alive (the closing thread holds no section).
+     * The winner gives the slot back after the batch (engine_close_session),
+     * off the lock. */
     if (!handles_invalidate(r->handle, HANDLE_KIND_ENGINE)) {
         r->status = ERROR_INVALID_HANDLE; /* a racing close got there first */
         return false;
     }
+    r->enums = enumeration_detach_all(r->session);
+    r->process_id = r->session->view.processId;
     sessions_table_remove(&engine.sessions, r->session);
     version_edit_remove(batch, r->session);
     r->status = ERROR_SUCCESS;
@@ -513,7 +524,6 @@ DWORD engine_open_session(const FWPM_SESSION0 *requested, const struct identity 
 
 DWORD engine_close_session(HANDLE engine_handle, struct session *s)
 {
-    DWORD pid = s->view.processId; /* s may go once the close is published */
     struct version_edit edit;
     /* Allocate first, so that a failure changes nothing. */
     if (!edit_prepare(&edit, false))
@@ -522,11 +532,14 @@ DWORD engine_close_session(HANDLE engine_handle, struct session *s)
         .kind = WRITE_CLOSE, .session = s, .handle = engine_handle, .edit = &edit};
     DWORD status = write_and_wait(&r); /* closed from its batch's publication */
     version_edit_finish(&edit);
-    if (status == ERROR_SUCCESS)
-        handles_release(engine_handle);
-    if (status == ERROR_SUCCESS && trace_session_count_enabled())
-        trace_session_closed(pid, engine_open_sessions());
-    return status;
+    if (status != ERROR_SUCCESS)
+        return status;
+    /* s is not touched from here: it may be freed already. */
+    handles_release(engine_handle);
+    enumeration_release_detached(r.enums);
+    if (trace_session_count_enabled())
+        trace_session_closed(r.process_id, engine_open_sessions());
+    return ERROR_SUCCESS;
 }
 
 void engine_hold_writers_for_test(void)

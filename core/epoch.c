@@ -631,10 +631,15 @@ void epoch_work_share(void)
         call_ends(this_thread);
 }
 
-void epoch_exit(ck_epoch_record_t *record)
+void epoch_leave(ck_epoch_record_t *record)
 {
     tsan_section_end();
     ck_epoch_end(record, NULL);
+}
+
+void epoch_exit(ck_epoch_record_t *record)
+{
+    epoch_leave(record);
     call_ends(container_of(record, struct epoch_thread, record));
 }
 
@@ -705,6 +710,16 @@ unsigned long epoch_throttle_yields(void)
 unsigned long epoch_paced_polls(void)
 {
     return atomic_load_explicit(&paced_polls, memory_order_relaxed);
+}
+
+unsigned epoch_poll_for_test(void)
+{
+    ck_epoch_record_t *record = epoch_thread_record;
+    if (record == NULL)
+        record = epoch_register_thread();
+    if (record != NULL)
+        epoch_advance(record);
+    return ck_pr_load_uint(&global_epoch.epoch);
 }
 
 unsigned epoch_max_run_per_call(void)

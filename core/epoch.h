@@ -57,8 +57,13 @@ static inline bool epoch_enter(ck_epoch_record_t **record)
  * EPOCH_RUN_MAX of this thread's ready callbacks. Takes no lock. */
 void epoch_exit(ck_epoch_record_t *record);
 
+/* Leaves the section entered with epoch_enter and nothing more: for a call
+ * that goes on to work outside any section and ends with epoch_work_share
+ * (a close, which waits for its write). */
+void epoch_leave(ck_epoch_record_t *record);
+
 /* What epoch_exit does after leaving the section, for a call that retired
- * without entering one (an open): runs up to the budget of this thread's
+ * outside one (an open, a close): runs up to the budget of this thread's
  * ready callbacks and advances the epoch at its pace. Call outside any
  * section. Takes no lock. */
 void epoch_work_share(void);
@@ -136,6 +141,12 @@ unsigned long epoch_throttle_yields(void);
 /* Epoch advances that threads ending calls made at that pace, since the
  * process started (throttle and reclaimer polls are not counted). */
 unsigned long epoch_paced_polls(void);
+
+/* Polls the epoch once from the calling thread, which must be outside any
+ * section, and returns the global epoch after the poll. The epoch moves on
+ * only once every thread inside a section has seen its current value, so
+ * it cannot move twice while one thread stays in one section. */
+unsigned epoch_poll_for_test(void);
 
 /* The most callbacks any one epoch_exit or epoch_retire has run. */
 unsigned epoch_max_run_per_call(void);
