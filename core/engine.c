@@ -524,6 +524,7 @@ DWORD engine_open_session(const FWPM_SESSION0 *requested, const struct identity 
 
 DWORD engine_close_session(HANDLE engine_handle, struct session *s)
 {
+    session_prefetch_for_close(s);
     struct version_edit edit;
     /* Allocate first, so that a failure changes nothing. */
     if (!edit_prepare(&edit, false))
