@@ -205,10 +205,6 @@ struct write_request {
     HANDLE handle;             /* close: the engine handle to invalidate */
     struct version_edit *edit; /* prepared by the writer: chunks, a version */
     DWORD status;              /* set by the combiner before done */
-    /* Set by the combiner for a close that won: what the closing thread
-     * needs of the session afterwards, when the session may be gone. */
-    struct enumeration *enums;
-    DWORD process_id;
     _Atomic bool done;
 };
 
@@ -333,14 +329,14 @@ static bool write_apply(struct version_edit *batch, struct write_request *r)
      * touched: the handle names it until one close invalidates the handle,
      * and until that close's batch is published the session is in the
      * current version, so it is alive (the closing thread holds no section).
-     * The winner gives the slot back after the batch (engine_close_session),
-     * off the lock. */
+     * The pin keeps it for the closing thread after the publication. The
+     * winner gives the slot back after the batch (engine_close_session), off
+     * the lock. */
     if (!handles_invalidate(r->handle, HANDLE_KIND_ENGINE)) {
         r->status = ERROR_INVALID_HANDLE; /* a racing close got there first */
         return false;
     }
-    r->enums = enumeration_detach_all(r->session);
-    r->process_id = r->session->view.processId;
+    session_pin_for_close(r->session);
     sessions_table_remove(&engine.sessions, r->session);
     version_edit_remove(batch, r->session);
     r->status = ERROR_SUCCESS;
@@ -534,12 +530,13 @@ DWORD engine_close_session(HANDLE engine_handle, struct session *s)
     DWORD status = write_and_wait(&r); /* closed from its batch's publication */
     version_edit_finish(&edit);
     if (status != ERROR_SUCCESS)
-        return status;
-    /* s is not touched from here: it may be freed already. */
+        return status; /* s was not touched: it may be gone */
+    /* Our write won: s is pinned for us (write_apply). */
     handles_release(engine_handle);
-    enumeration_release_detached(r.enums);
+    enumeration_destroy_all(s);
     if (trace_session_count_enabled())
-        trace_session_closed(r.process_id, engine_open_sessions());
+        trace_session_closed(s->view.processId, engine_open_sessions());
+    session_unpin_after_close(s);
     return ERROR_SUCCESS;
 }
 

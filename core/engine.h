@@ -45,12 +45,12 @@ DWORD engine_open_session(const FWPM_SESSION0 *requested, const struct identity 
                           HANDLE *engine_handle);
 
 /* Closes the session behind a valid engine handle: removes it from the set,
- * invalidates the handle and ends the session's enumerations.
+ * invalidates the handle and destroys the session's enumerations.
  * ERROR_INVALID_HANDLE when a racing close won. s is what engine_handle
  * named at a lookup inside a section; call outside any section (a section
  * held while the close waits for its write would hold the epoch back). s
- * may be freed meanwhile by a racing close: only the write that wins
- * touches it, under the writer lock. */
+ * may be freed meanwhile by a racing close: it is touched only once this
+ * close's write has won, which pins it (session_pin_for_close). */
 DWORD engine_close_session(HANDLE engine_handle, struct session *s);
 
 /* The session behind an engine handle, or NULL. Inside a section. */

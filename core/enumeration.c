@@ -319,26 +319,18 @@ DWORD enumeration_destroy(struct session *caller, HANDLE enum_handle)
     return ERROR_SUCCESS;
 }
 
-struct enumeration *enumeration_detach_all(struct session *s)
+void enumeration_destroy_all(struct session *s)
 {
     session_enums_lock(s);
     s->closing = true;
     struct enumeration *list = s->enums;
     s->enums = NULL;
-    /* Destroyers unlink under the lock: one that finds its handle invalid
-     * here leaves the list alone. */
     for (struct enumeration *en = list; en != NULL; en = en->next)
-        handles_invalidate(en->handle, HANDLE_KIND_ENUM);
+        handles_remove(en->handle, HANDLE_KIND_ENUM); /* destroyers unlink under the lock */
     session_enums_unlock(s);
-    return list;
-}
-
-void enumeration_release_detached(struct enumeration *list)
-{
     while (list != NULL) {
         struct enumeration *en = list;
-        list = en->next; /* read before the release: en may go with it */
-        handles_release(en->handle);
+        list = en->next;
         enumeration_release(en);
     }
 }

@@ -72,20 +72,10 @@ void enumeration_page_fill(const struct page_hold *hold, FWPM_SESSION0 ***entrie
 /* FwpmSessionDestroyEnumHandle0 once the engine handle resolved to caller. */
 DWORD enumeration_destroy(struct session *caller, HANDLE enum_handle);
 
-/* Closing s ends its enumerations in two steps, so that the closing thread
- * never needs s once its close is published (s may be freed from then on):
- *
- * detach: by the write that closes s, under the writer lock, while s is
- * still in the current version. Marks s closing (a racing create then fails
- * as if it came after the close), invalidates the handle of every
- * enumeration made through s (contract: after the engine handle, which that
- * write invalidated first) and returns them, off s.
- *
- * release: by the closing thread, once its close is published; no lock, no
- * section. Gives the handles' values up for good and drops the reference
- * each handle held (returned arrays keep theirs). */
-struct enumeration *enumeration_detach_all(struct session *s);
-void enumeration_release_detached(struct enumeration *list);
+/* Destroys every enumeration made through s, and any made later (s is
+ * closing). Needs no section: the caller keeps s allocated (the close
+ * pin), and owns the handles' references it drops. */
+void enumeration_destroy_all(struct session *s);
 
 /* FwpmFreeMemory0 for an array returned by enumeration_page. An array
  * inherited across fork() is freed without releasing its enumeration: that

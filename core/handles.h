@@ -13,7 +13,8 @@
  * Any thread may call any function; lookups are lock-free and must run inside
  * an epoch section, which keeps the object they return alive until the
  * section ends. The object's owner frees it only after handles_remove and a
- * grace period.
+ * grace period. (A close carries the session it looked up out of its section
+ * and touches it only after its handles_invalidate won: engine.c.)
  */
 #ifndef FWPM_CORE_HANDLES_H
 #define FWPM_CORE_HANDLES_H

@@ -168,7 +168,16 @@ void session_free(struct session *s)
 
 void session_free_deferred(epoch_entry *entry)
 {
-    session_free(container_of(entry, struct session, retire));
+    struct session *s = container_of(entry, struct session, retire);
+    /* Acquire (the load and the exchange): pairs with the release store in
+     * session_pin_for_close, and the exchange with the closing thread's in
+     * session_unpin_after_close. The load skips the exchange for records
+     * whose close has ended, or that were never pinned. */
+    if (atomic_load_explicit(&s->close_pin, memory_order_acquire) != SESSION_UNPINNED &&
+        atomic_exchange_explicit(&s->close_pin, SESSION_FREE_ON_UNPIN, memory_order_acq_rel) ==
+            SESSION_PINNED)
+        return; /* its closing thread is still at it: it frees the record */
+    session_free(s);
 }
 
 void session_retire(struct session *s)

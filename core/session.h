@@ -54,6 +54,17 @@ struct session {
     _Atomic bool enums_lock;
     bool closing;
     struct enumeration *enums;
+    /* The close pin (session_pin_for_close): a closing thread holds no
+     * section, so it keeps the record this way until it is done with it. */
+    _Atomic uint8_t close_pin;
+};
+
+/* The close pin's values: no pin; pinned by the winning close; the record's
+ * grace period ended while pinned, so the closing thread frees it. */
+enum {
+    SESSION_UNPINNED = 0,
+    SESSION_PINNED = 1,
+    SESSION_FREE_ON_UNPIN = 2,
 };
 
 /* Takes a session's enumeration-list lock: a spinlock (a few pointer writes
@@ -114,6 +125,28 @@ static inline size_t session_record_bytes(const struct session *s)
 
 /* Frees a record after a grace period. */
 void session_retire(struct session *s);
+
+/* By the write that wins the close of s, under the writer lock (s is in the
+ * current version): s stays allocated, whatever its grace period, until the
+ * closing thread calls session_unpin_after_close. Release: pairs with the
+ * acquire exchange in session_free_deferred (the record is retired after
+ * this store: by this write or, under the writer lock, a later one). */
+static inline void session_pin_for_close(struct session *s)
+{
+    atomic_store_explicit(&s->close_pin, SESSION_PINNED, memory_order_release);
+}
+
+/* By the closing thread, once done with s: ends the pin, and frees s if its
+ * grace period ended meanwhile (session_free_deferred left it to us). Of the
+ * two exchanges (this one and the callback's) exactly one sees the other's
+ * mark, so the record is freed once. Acq_rel: our reads of s happen before a
+ * free by the callback, and the callback's run happens before our free. */
+static inline void session_unpin_after_close(struct session *s)
+{
+    if (atomic_exchange_explicit(&s->close_pin, SESSION_UNPINNED, memory_order_acq_rel) ==
+        SESSION_FREE_ON_UNPIN)
+        session_free(s);
+}
 
 /* The epoch callback that frees a record (for batched retiring). */
 void session_free_deferred(epoch_entry *entry);

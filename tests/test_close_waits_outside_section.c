@@ -18,12 +18,15 @@
 #include "stress.h"
 
 #include <sched.h>
+#include <time.h>
 #include <wchar.h>
 
 #define CLOSED 8u       /* sessions closed while the lock is held */
 #define EXTRA_CLOSES 2u /* more closes of closed[0]: they lose */
 #define CLOSERS (CLOSED + EXTRA_CLOSES)
-#define EPOCH_POLLS 1000u /* polls the holder may need to see two advances */
+/* How long the holder polls for two advances: a bound for a stuck epoch, not
+ * an order (the reclaimer may be preempted in its short section meanwhile). */
+#define EPOCH_POLL_SECONDS 10
 
 static HANDLE closed[CLOSED];
 static HANDLE enums[CLOSED];              /* one enumeration handle per closed session */
@@ -49,14 +52,17 @@ static void holder(void)
     while (engine_pending_writes_for_test() < CLOSERS)
         sched_yield(); /* the closers are posting */
 
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     unsigned start = epoch_poll_for_test(), now = start;
-    for (unsigned polls = 0; polls < EPOCH_POLLS && now - start < 2u; polls++) {
+    do {
         sched_yield(); /* another thread may be in a short section */
         now = epoch_poll_for_test();
-    }
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while (now - start < 2u && t.tv_sec - t0.tv_sec < EPOCH_POLL_SECONDS);
     STRESS_CHECK(now - start >= 2u,
-                 "the epoch moved by %u in %u polls while %u closes waited: one holds a section",
-                 now - start, EPOCH_POLLS, CLOSERS);
+                 "the epoch moved by %u in %d s while %u closes waited: one holds a section",
+                 now - start, EPOCH_POLL_SECONDS, CLOSERS);
 
     for (unsigned i = 0; i < CLOSED; i++) {
         FWPM_SESSION0 **entries;
