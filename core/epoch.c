@@ -714,9 +714,7 @@ unsigned long epoch_paced_polls(void)
 
 unsigned epoch_poll_for_test(void)
 {
-    ck_epoch_record_t *record = epoch_thread_record;
-    if (record == NULL)
-        record = epoch_register_thread();
+    ck_epoch_record_t *record = epoch_record_of_thread();
     if (record != NULL)
         epoch_advance(record);
     return ck_pr_load_uint(&global_epoch.epoch);

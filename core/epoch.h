@@ -40,12 +40,19 @@ extern _Thread_local ck_epoch_record_t *epoch_thread_record;
 /* Registers this thread's record; NULL when out of memory. */
 ck_epoch_record_t *epoch_register_thread(void);
 
-/* Enters a read-side section; false (and no section) when out of memory. */
-static inline bool epoch_enter(ck_epoch_record_t **record)
+/* This thread's record, registered on first use; NULL when out of memory. */
+static inline ck_epoch_record_t *epoch_record_of_thread(void)
 {
     ck_epoch_record_t *r = epoch_thread_record;
     if (__builtin_expect(r == NULL, 0))
         r = epoch_register_thread();
+    return r;
+}
+
+/* Enters a read-side section; false (and no section) when out of memory. */
+static inline bool epoch_enter(ck_epoch_record_t **record)
+{
+    ck_epoch_record_t *r = epoch_record_of_thread();
     if (r == NULL)
         return false;
     ck_epoch_begin(r, NULL);

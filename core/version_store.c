@@ -225,15 +225,22 @@ static void session_retire_batched(struct version_store *store, struct session *
     epoch_batch_add(&store->retiring, &s->retire, session_free_deferred);
 }
 
+/* Under the writer lock (or before the store is shared): the retire batch
+ * so far, leaving an empty one. */
+static struct epoch_batch retiring_take(struct version_store *store)
+{
+    struct epoch_batch taken = store->retiring;
+    store->retiring = (struct epoch_batch){NULL, NULL, 0};
+    store->retiring_roots = 0;
+    return taken;
+}
+
 /* Under the writer lock: moves a full batch to the edit, for finish. */
 static void retiring_hand_off_if_full(struct version_edit *e)
 {
     struct version_store *store = e->store;
-    if (store->retiring.count >= RETIRE_BATCH || store->retiring_roots >= RETIRE_BATCH) {
-        e->handoff = store->retiring;
-        store->retiring = (struct epoch_batch){NULL, NULL, 0};
-        store->retiring_roots = 0;
-    }
+    if (store->retiring.count >= RETIRE_BATCH || store->retiring_roots >= RETIRE_BATCH)
+        e->handoff = retiring_take(store);
 }
 
 /* Dead versions' roots (a list linked by older, of n roots) may still be
@@ -265,8 +272,7 @@ bool version_store_init(struct version_store *store)
     atomic_init(&store->open_sessions, 0);
     atomic_init(&store->height_hint, 0);
     chunk_pool_init(&store->chunks);
-    store->retiring = (struct epoch_batch){NULL, NULL, 0};
-    store->retiring_roots = 0;
+    retiring_take(store); /* an empty batch */
     store->dead_roots = NULL;
     store->dead_root_count = 0;
     atomic_init(&store->current, empty);
@@ -444,9 +450,7 @@ void version_store_take_cache(struct version_store *store, struct version_store_
     out->dead = version_store_reclaim(store);
     out->chunks = chunk_pool_take_all(&store->chunks);
     dead_roots_to_batch(store);
-    out->retiring = store->retiring;
-    store->retiring = (struct epoch_batch){NULL, NULL, 0};
-    store->retiring_roots = 0;
+    out->retiring = retiring_take(store);
 }
 
 void version_store_free_cache(struct version_store *store, struct version_store_cache *cache)
