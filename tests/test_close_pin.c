@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_close_pin.c - a closing thread holds no section, so the winning
+ * write pins the session record for it (session.h): the record is freed
+ * exactly once, by whichever of the two ends last - its grace period
+ * (session_free_deferred) or the closing thread (session_unpin_after_close).
+ * Both orders are forced here on one thread, through the real retire and
+ * reclaim paths; a close has to be preempted for the first to happen in a
+ * run.
+ */
+#include "session.h"
+#include "stress.h"
+
+#include <wchar.h>
+
+static const FWPM_SESSION0 named = {.displayData = {.name = L"pinned"}};
+
+static struct session *record_new(void)
+{
+    struct session *s = NULL;
+    DWORD status = session_create(&named, NULL, &s);
+    STRESS_CHECK(status == ERROR_SUCCESS, "session_create: %s", fwpm_strerror(status));
+    return s;
+}
+
+/* The grace period ends first: the callback leaves the record to the
+ * closing thread, which can still read it and then frees it. */
+static void grace_period_ends_first(UINT64 baseline)
+{
+    struct session *s = record_new();
+    if (s == NULL)
+        return;
+    UINT64 bytes = session_record_bytes(s);
+    session_pin_for_close(s);
+    session_retire(s);
+    UINT64 live = stress_live_bytes();     /* runs the callback after a grace period */
+    STRESS_CHECK(live >= baseline + bytes, /* its size class, at least */
+                 "grace period first: %llu bytes live, want the pinned record's %llu",
+                 (unsigned long long)(live - baseline), (unsigned long long)bytes);
+    STRESS_CHECK(wcscmp(s->view.displayData.name, L"pinned") == 0,
+                 "grace period first: the pinned record no longer reads its name");
+    session_unpin_after_close(s); /* frees it */
+    live = stress_live_bytes();
+    STRESS_CHECK(live == baseline, "grace period first: %llu bytes left after the unpin",
+                 (unsigned long long)(live - baseline));
+}
+
+/* The closing thread ends first: the unpin frees nothing, and the callback
+ * frees the record after its grace period. */
+static void closing_thread_ends_first(UINT64 baseline)
+{
+    struct session *s = record_new();
+    if (s == NULL)
+        return;
+    UINT64 bytes = session_record_bytes(s);
+    session_pin_for_close(s);
+    session_unpin_after_close(s);
+    UINT64 live = stress_live_bytes();
+    STRESS_CHECK(live >= baseline + bytes,
+                 "closing thread first: %llu bytes live after the unpin, want the record's %llu",
+                 (unsigned long long)(live - baseline), (unsigned long long)bytes);
+    session_retire(s);
+    live = stress_live_bytes();
+    STRESS_CHECK(live == baseline, "closing thread first: %llu bytes left after the grace period",
+                 (unsigned long long)(live - baseline));
+}
+
+int main(void)
+{
+    UINT64 baseline = stress_baseline();
+    grace_period_ends_first(baseline);
+    closing_thread_ends_first(baseline);
+    stress_expect_baseline(baseline);
+    return stress_report("test_close_pin", 2);
+}
