@@ -15,11 +15,16 @@
 
 static const FWPM_SESSION0 named = {.displayData = {.name = L"pinned"}};
 
-static struct session *record_new(void)
+/* A new record, pinned as a winning close pins it; *bytes: its size. */
+static struct session *pinned_record_new(UINT64 *bytes)
 {
     struct session *s = NULL;
     DWORD status = session_create(&named, NULL, &s);
     STRESS_CHECK(status == ERROR_SUCCESS, "session_create: %s", fwpm_strerror(status));
+    if (s != NULL) {
+        *bytes = session_record_bytes(s);
+        session_pin_for_close(s);
+    }
     return s;
 }
 
@@ -27,11 +32,10 @@ static struct session *record_new(void)
  * closing thread, which can still read it and then frees it. */
 static void grace_period_ends_first(UINT64 baseline)
 {
-    struct session *s = record_new();
+    UINT64 bytes = 0;
+    struct session *s = pinned_record_new(&bytes);
     if (s == NULL)
         return;
-    UINT64 bytes = session_record_bytes(s);
-    session_pin_for_close(s);
     session_retire(s);
     UINT64 live = stress_live_bytes();     /* runs the callback after a grace period */
     STRESS_CHECK(live >= baseline + bytes, /* its size class, at least */
@@ -49,11 +53,10 @@ static void grace_period_ends_first(UINT64 baseline)
  * frees the record after its grace period. */
 static void closing_thread_ends_first(UINT64 baseline)
 {
-    struct session *s = record_new();
+    UINT64 bytes = 0;
+    struct session *s = pinned_record_new(&bytes);
     if (s == NULL)
         return;
-    UINT64 bytes = session_record_bytes(s);
-    session_pin_for_close(s);
     session_unpin_after_close(s);
     UINT64 live = stress_live_bytes();
     STRESS_CHECK(live >= baseline + bytes,
