@@ -647,4 +647,5 @@ void engine_reclaim(void)
     /* Last: the grace periods just ended recycled version roots. */
     engine_free_cached_versions();
     pthread_mutex_unlock(&release_lock);
+    memory_release_unused(); /* the pages all that freeing emptied */
 }

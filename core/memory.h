@@ -61,6 +61,13 @@ struct memory_totals {
 /* Sums the live totals over all threads (a moment's view, exact when quiet). */
 void memory_totals(struct memory_totals *out);
 
+/* Gives the kernel back the pages of the library's jemalloc arena that no
+ * block uses (they are otherwise returned on jemalloc's decay schedule, as
+ * the library allocates); nothing under the system allocator. Any thread, no
+ * lock of ours held: it takes the arena's own locks, and costs a system call
+ * per run of free pages. */
+void memory_release_unused(void);
+
 /* In a fork child, by the fork handler alone: re-initialises the counter
  * registry's lock (another thread of the parent may have held it). The
  * counts carry on: what the abandoned engine held stays counted as live
