@@ -631,7 +631,12 @@ static void engine_release_cached(void)
     engine_free_cached_versions();
 }
 
-/* The idle hook: the reclaimer thread runs it once the threads go idle. */
+/* The idle hook: the reclaimer thread runs it once the threads go idle. It
+ * neither purges the arena (that would undo jemalloc's decay after every
+ * burst) nor flushes the reclaimer's own jemalloc cache: the hook runs at
+ * every lull of a busy process, and a flush there cost 7-20% of open+close
+ * and mixed writer rates (5 interleaved pairs); the cache stays bounded by
+ * jemalloc's own limits. */
 static void engine_release_cached_idle(void)
 {
     pthread_mutex_lock(&release_lock);

@@ -28,10 +28,12 @@
  * from the arena given, and flushes each block to the arena that served it,
  * taking that arena's bin locks (all of jemalloc came to under 3% of the
  * samples with 64 threads opening and closing at once). Its bins are not
- * per arena, so when jemalloc is also the host's malloc a thread's cache may
- * pass blocks between the host and the library: a bounded number per thread
- * and size class, which leaves the bulk in the one arena. When the arena
- * cannot be made, the automatic arenas serve.
+ * per arena: when the host also allocates from the same jemalloc (its malloc,
+ * or mallocx), a thread that allocates and frees blocks of one size class
+ * for both keeps passing blocks between them, a bounded number at any
+ * moment (what its cache holds); a thread that only serves the library takes
+ * everything from the one arena. When the arena cannot be made, the
+ * automatic arenas serve.
  *
  * Counting: each thread owns a counter set and updates it with relaxed
  * load+store (one writer per set, so no locked instruction on the hot path).
@@ -41,6 +43,7 @@
 #include "memory.h"
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -412,14 +415,31 @@ void memory_uncharge(size_t size, enum memory_kind kind)
     memory_count(kind, -(int64_t)size, -1);
 }
 
+/* Returns the blocks the calling thread's jemalloc cache holds to their
+ * arenas, so that their pages can be given back. */
+static void memory_flush_thread_cache(void)
+{
+    const struct memory_jemalloc *je = allocator_serving()->jemalloc;
+    if (je != NULL) /* a hint: nothing to do if it fails (no tcache) */
+        (void)je->mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
+}
+
 void memory_release_unused(void)
 {
     const struct memory_jemalloc *je = allocator_serving()->jemalloc;
     if (je == NULL || data_arena_flags == 0)
         return;
+    /* First: blocks the caller's cache holds keep their slabs from purging. */
+    memory_flush_thread_cache();
     char name[32];
     snprintf(name, sizeof(name), "arena.%u.purge", data_arena_index);
     (void)je->mallctl(name, NULL, NULL, NULL, 0); /* a hint: nothing to do if it fails */
+}
+
+unsigned memory_data_arena(void)
+{
+    return allocator_serving()->jemalloc != NULL && data_arena_flags != 0 ? data_arena_index
+                                                                          : UINT_MAX;
 }
 
 void memory_reset_after_fork(void)

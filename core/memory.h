@@ -63,10 +63,15 @@ void memory_totals(struct memory_totals *out);
 
 /* Gives the kernel back the pages of the library's jemalloc arena that no
  * block uses (they are otherwise returned on jemalloc's decay schedule, as
- * the library allocates); nothing under the system allocator. Any thread, no
- * lock of ours held: it takes the arena's own locks, and costs a system call
- * per run of free pages. */
+ * the library allocates), after flushing the calling thread's jemalloc cache
+ * (whose blocks would keep their pages); nothing under the system allocator.
+ * Any thread, no lock of ours held: it takes jemalloc's own locks, and costs
+ * a system call per run of free pages. */
 void memory_release_unused(void);
+
+/* The index of the library's jemalloc arena, or UINT_MAX when there is none
+ * (the system allocator serves, or the arena could not be made). Any thread. */
+unsigned memory_data_arena(void);
 
 /* In a fork child, by the fork handler alone: re-initialises the counter
  * registry's lock (another thread of the parent may have held it). The

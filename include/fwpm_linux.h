@@ -85,7 +85,8 @@ FWPM_API const char *fwpm_allocator_name(void);
  * fwpm_reclaim - frees now everything no snapshot and no returned array still
  * uses, instead of after the usual grace period (contract §5.3), and gives the
  * pages of the library's allocator arena that this left empty back to the
- * kernel (§6.4).
+ * kernel (§6.4), after flushing the calling thread's jemalloc cache: a system
+ * call per run of such pages, which later allocations fault in again.
  *
  * Waits until every thread inside an fwpm call has left it once; never needed
  * for memory to stay bounded.
