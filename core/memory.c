@@ -56,10 +56,18 @@
 #define JEMALLOC_MALLOCX_ZERO ((int)0x40)
 
 /* jemalloc's flag for a given arena (MALLOCX_ARENA: the index plus one, from
- * bit 20); the same ABI. */
+ * bit 20; 0 names no arena); the same ABI. */
+#define JEMALLOC_MALLOCX_ARENA_SHIFT 20
+
 static inline int jemalloc_mallocx_arena(unsigned index)
 {
-    return (int)((index + 1u) << 20);
+    return (int)((index + 1u) << JEMALLOC_MALLOCX_ARENA_SHIFT);
+}
+
+/* The arena a nonzero MALLOCX_ARENA flag names. */
+static inline unsigned jemalloc_arena_of_flags(int flags)
+{
+    return ((unsigned)flags >> JEMALLOC_MALLOCX_ARENA_SHIFT) - 1u;
 }
 
 /* The allocator that serves the library: jemalloc's entry points, or NULL for
@@ -77,11 +85,10 @@ static pthread_once_t serving_once = PTHREAD_ONCE_INIT;
 static struct memory_jemalloc jemalloc_entries; /* written once, by serving_resolve */
 static const struct allocator jemalloc_allocator = {&jemalloc_entries, "jemalloc"};
 
-/* The library's arena (see the top of this file): its MALLOCX_ARENA flag, or
- * 0 when it could not be made, and its index. Written once, by
- * serving_resolve, before `serving` is published. */
+/* The library's arena (see the top of this file) as its MALLOCX_ARENA flag,
+ * or 0 when it could not be made. Written once, by serving_resolve, before
+ * `serving` is published. */
 static int data_arena_flags;
-static unsigned data_arena_index;
 
 /* Weak: NULL unless some object of the link (or, for libfwpm.so, the global
  * scope at load time) defines them. */
@@ -132,10 +139,8 @@ static void data_arena_create(void)
 {
     unsigned index;
     size_t size = sizeof(index);
-    if (jemalloc_entries.mallctl("arenas.create", &index, &size, NULL, 0) != 0)
-        return;
-    data_arena_index = index;
-    data_arena_flags = jemalloc_mallocx_arena(index);
+    if (jemalloc_entries.mallctl("arenas.create", &index, &size, NULL, 0) == 0)
+        data_arena_flags = jemalloc_mallocx_arena(index);
 }
 
 static void serving_resolve(void)
@@ -151,7 +156,6 @@ static void serving_resolve(void)
 }
 #else
 static const int data_arena_flags = 0;
-static const unsigned data_arena_index = 0;
 
 static void serving_resolve(void)
 {
@@ -415,31 +419,23 @@ void memory_uncharge(size_t size, enum memory_kind kind)
     memory_count(kind, -(int64_t)size, -1);
 }
 
-/* Returns the blocks the calling thread's jemalloc cache holds to their
- * arenas, so that their pages can be given back. */
-static void memory_flush_thread_cache(void)
-{
-    const struct memory_jemalloc *je = allocator_serving()->jemalloc;
-    if (je != NULL) /* a hint: nothing to do if it fails (no tcache) */
-        (void)je->mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
-}
-
 void memory_release_unused(void)
 {
     const struct memory_jemalloc *je = allocator_serving()->jemalloc;
-    if (je == NULL || data_arena_flags == 0)
+    if (data_arena_flags == 0) /* no arena of ours (and maybe no jemalloc) */
         return;
-    /* First: blocks the caller's cache holds keep their slabs from purging. */
-    memory_flush_thread_cache();
+    /* Both are hints: nothing to do if they fail. First the caller's cache,
+     * whose blocks would keep their slabs from purging. */
+    (void)je->mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
     char name[32];
-    snprintf(name, sizeof(name), "arena.%u.purge", data_arena_index);
-    (void)je->mallctl(name, NULL, NULL, NULL, 0); /* a hint: nothing to do if it fails */
+    snprintf(name, sizeof(name), "arena.%u.purge", jemalloc_arena_of_flags(data_arena_flags));
+    (void)je->mallctl(name, NULL, NULL, NULL, 0);
 }
 
 unsigned memory_data_arena(void)
 {
-    return allocator_serving()->jemalloc != NULL && data_arena_flags != 0 ? data_arena_index
-                                                                          : UINT_MAX;
+    (void)allocator_serving(); /* resolved, so that the flag is final */
+    return data_arena_flags != 0 ? jemalloc_arena_of_flags(data_arena_flags) : UINT_MAX;
 }
 
 void memory_reset_after_fork(void)
