@@ -125,6 +125,12 @@ HANDLE stress_open(const wchar_t *name)
     return stress_open_session(&s);
 }
 
+void stress_close(HANDLE engine)
+{
+    DWORD status = FwpmEngineClose0(engine);
+    STRESS_CHECK(status == ERROR_SUCCESS, "close: %s", fwpm_strerror(status));
+}
+
 /* ---- observations checked with perf/checker.h ------------------------------ */
 
 void stress_world_init(struct checker_world *world, unsigned writers, unsigned standing,
@@ -197,8 +203,7 @@ void stress_chain_step(struct stress_chain *chain)
     atomic_store_explicit(&chain->done, checker_state(g, true), memory_order_release);
     /* Release: as for the open above, before the close unpublishes g. */
     atomic_store_explicit(&chain->begun, checker_state(g + 1, false), memory_order_release);
-    DWORD status = FwpmEngineClose0(chain->current);
-    STRESS_CHECK(status == ERROR_SUCCESS, "close: %s", fwpm_strerror(status));
+    stress_close(chain->current);
     chain->current = next;
     chain->generation = g + 1;
     /* Release: pairs with the acquire in stress_chains_done. */
@@ -207,8 +212,7 @@ void stress_chain_step(struct stress_chain *chain)
 
 void stress_chain_end(struct stress_chain *chain)
 {
-    DWORD status = FwpmEngineClose0(chain->current);
-    STRESS_CHECK(status == ERROR_SUCCESS, "close: %s", fwpm_strerror(status));
+    stress_close(chain->current);
     chain->current = NULL;
 }
 

@@ -63,6 +63,9 @@ HANDLE stress_open(const wchar_t *name);
 /* Opens a session as *s describes (NULL: anonymous), asserting success. */
 HANDLE stress_open_session(const FWPM_SESSION0 *s);
 
+/* Closes an engine handle (asserting success through STRESS_CHECK). */
+void stress_close(HANDLE engine);
+
 /* ---- observations checked with perf/checker.h ------------------------------ */
 
 /* The world of checker.h for this process: writer chains w0..w(writers-1),

@@ -28,6 +28,15 @@ static struct session *pinned_record_new(UINT64 *bytes)
     return s;
 }
 
+/* The record is still allocated (live memory holds at least its size
+ * class), after `when`. */
+static void expect_record_held(UINT64 baseline, UINT64 bytes, const char *when)
+{
+    UINT64 live = stress_live_bytes(); /* runs every callback whose grace period ended */
+    STRESS_CHECK(live >= baseline + bytes, "%s: %llu bytes live, want the pinned record's %llu",
+                 when, (unsigned long long)(live - baseline), (unsigned long long)bytes);
+}
+
 /* The grace period ends first: the callback leaves the record to the
  * closing thread, which can still read it and then frees it. */
 static void grace_period_ends_first(UINT64 baseline)
@@ -37,16 +46,11 @@ static void grace_period_ends_first(UINT64 baseline)
     if (s == NULL)
         return;
     session_retire(s);
-    UINT64 live = stress_live_bytes();     /* runs the callback after a grace period */
-    STRESS_CHECK(live >= baseline + bytes, /* its size class, at least */
-                 "grace period first: %llu bytes live, want the pinned record's %llu",
-                 (unsigned long long)(live - baseline), (unsigned long long)bytes);
+    expect_record_held(baseline, bytes, "grace period first, its callback run");
     STRESS_CHECK(wcscmp(s->view.displayData.name, L"pinned") == 0,
                  "grace period first: the pinned record no longer reads its name");
     session_unpin_after_close(s); /* frees it */
-    live = stress_live_bytes();
-    STRESS_CHECK(live == baseline, "grace period first: %llu bytes left after the unpin",
-                 (unsigned long long)(live - baseline));
+    stress_expect_baseline(baseline);
 }
 
 /* The closing thread ends first: the unpin frees nothing, and the callback
@@ -58,14 +62,9 @@ static void closing_thread_ends_first(UINT64 baseline)
     if (s == NULL)
         return;
     session_unpin_after_close(s);
-    UINT64 live = stress_live_bytes();
-    STRESS_CHECK(live >= baseline + bytes,
-                 "closing thread first: %llu bytes live after the unpin, want the record's %llu",
-                 (unsigned long long)(live - baseline), (unsigned long long)bytes);
+    expect_record_held(baseline, bytes, "closing thread first, unpinned");
     session_retire(s);
-    live = stress_live_bytes();
-    STRESS_CHECK(live == baseline, "closing thread first: %llu bytes left after the grace period",
-                 (unsigned long long)(live - baseline));
+    stress_expect_baseline(baseline); /* the callback freed it */
 }
 
 int main(void)
@@ -73,6 +72,5 @@ int main(void)
     UINT64 baseline = stress_baseline();
     grace_period_ends_first(baseline);
     closing_thread_ends_first(baseline);
-    stress_expect_baseline(baseline);
     return stress_report("test_close_pin", 2);
 }

@@ -27,13 +27,13 @@ enum {
 
 static const struct memory_jemalloc *je; /* the library's jemalloc */
 
-/* The arena that served p, or UINT32_MAX if jemalloc could not say. */
+/* The arena that served p, or UINT_MAX if jemalloc could not say. */
 static unsigned arena_of(void *p)
 {
-    unsigned arena = UINT32_MAX;
+    unsigned arena = UINT_MAX;
     size_t size = sizeof(arena);
     if (je->mallctl("arenas.lookup", &arena, &size, &p, sizeof(p)) != 0)
-        return UINT32_MAX;
+        return UINT_MAX;
     return arena;
 }
 
@@ -64,7 +64,7 @@ static void allocate_one(unsigned index, void *arg)
     (void)arg;
     void *p = memory_alloc(RECORD_BYTES, MEMORY_DATA);
     STRESS_CHECK(p != NULL, "memory_alloc failed");
-    arena_seen[index] = p != NULL ? arena_of(p) : UINT32_MAX;
+    arena_seen[index] = p != NULL ? arena_of(p) : UINT_MAX;
     memory_free(p, RECORD_BYTES, MEMORY_DATA);
 }
 
@@ -77,7 +77,7 @@ static void blocks_of_every_thread_come_from_one_arena(void)
     unsigned ours = memory_data_arena();
     STRESS_CHECK(ours != UINT_MAX, "jemalloc serves, but the library made no arena");
     stress_run(THREADS, allocate_one, NULL);
-    if (arena_seen[0] == UINT32_MAX) {
+    if (arena_seen[0] == UINT_MAX) {
         printf("test_data_arena: this jemalloc has no arenas.lookup: blocks not checked\n");
         return;
     }
@@ -89,9 +89,8 @@ static void blocks_of_every_thread_come_from_one_arena(void)
 
 static HANDLE sessions[SESSIONS];
 
-static void open_all(unsigned index, void *arg)
+static void open_all(void)
 {
-    (void)index, (void)arg;
     for (unsigned i = 0; i < SESSIONS; i++)
         sessions[i] = stress_open(L"opened on one thread, churned on others");
 }
@@ -103,10 +102,8 @@ static void churn_share(unsigned index, void *arg)
     (void)arg;
     unsigned lo = index * SESSIONS / CHURNERS, hi = (index + 1) * SESSIONS / CHURNERS;
     for (unsigned pass = 0; pass < CHURN_PASSES; pass++) {
-        for (unsigned i = lo; i < hi; i++) {
-            DWORD status = FwpmEngineClose0(sessions[i]);
-            STRESS_CHECK(status == ERROR_SUCCESS, "close: %s", fwpm_strerror(status));
-        }
+        for (unsigned i = lo; i < hi; i++)
+            stress_close(sessions[i]);
         for (unsigned i = lo; i < hi; i++)
             sessions[i] = stress_open(L"opened on one thread, churned on others");
     }
@@ -127,7 +124,7 @@ static void space_freed_on_one_thread_serves_the_others(UINT64 baseline)
                "checked\n");
         return;
     }
-    open_all(0, NULL); /* on the main thread, which stays, as a host's often does */
+    open_all(); /* on the main thread, which stays, as a host's often does */
     UINT64 live_set = stress_live_bytes() - baseline;
     stress_run(CHURNERS, churn_share, NULL);
     /* Before any fwpm_reclaim: that would give back what the churn emptied. */
@@ -142,10 +139,8 @@ static void space_freed_on_one_thread_serves_the_others(UINT64 baseline)
                  "the allocator grew by %zu bytes for a live set of %llu: space freed on "
                  "one thread did not serve the others",
                  growth, (unsigned long long)live_set);
-    for (unsigned i = 0; i < SESSIONS; i++) {
-        DWORD status = FwpmEngineClose0(sessions[i]);
-        STRESS_CHECK(status == ERROR_SUCCESS, "close: %s", fwpm_strerror(status));
-    }
+    for (unsigned i = 0; i < SESSIONS; i++)
+        stress_close(sessions[i]);
     stress_expect_baseline(baseline); /* reclaims */
     size_t left = excess(allocator_resident(), resident_before);
     printf("test_data_arena: allocator resident +%zu bytes once all is closed and reclaimed\n",
