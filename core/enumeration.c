@@ -194,7 +194,10 @@ static void page_free(struct page_header *page)
  * arena's committed memory: a pointer the API did not return (the client's
  * heap, stack, statics, any mapping) fails the range check untouched. An
  * interior pointer of a returned array, or one already freed, has no magic
- * 24 bytes before it and is left alone. */
+ * 24 bytes before it and is left alone. Two frees of one array at the same
+ * time are the client's undefined behaviour (contract §5.4), so the claim is
+ * a load and a store, not a compare-and-swap: the free of a page is one
+ * atomic read-modify-write (the reference it drops) instead of two. */
 static struct page_header *page_claim(void *array)
 {
     /* In integers: a foreign pointer may not even allow the arithmetic. */
@@ -204,14 +207,14 @@ static struct page_header *page_claim(void *array)
         !page_arena_readable((void *)at, sizeof(struct page_header)))
         return NULL;
     struct page_header *page = (struct page_header *)at;
-    /* Load first: a foreign word is only read, never written back. Relaxed:
-     * of two racing frees only one CAS succeeds; the header's other fields
-     * were ordered to this thread by the client's hand-off. */
+    /* Load first: a foreign word is only read, never written. Relaxed: the
+     * header was ordered to this thread by the client's hand-off of the
+     * array, and a later free of the same pointer is ordered after this one
+     * by the client (otherwise the two race, which §5.4 leaves undefined). */
     uint64_t magic = atomic_load_explicit(&page->magic, memory_order_relaxed);
-    if ((magic != PAGE_MAGIC && magic != PAGE_MAGIC_HOST) ||
-        !atomic_compare_exchange_strong_explicit(&page->magic, &magic, 0, memory_order_relaxed,
-                                                 memory_order_relaxed))
+    if (magic != PAGE_MAGIC && magic != PAGE_MAGIC_HOST)
         return NULL;
+    atomic_store_explicit(&page->magic, 0, memory_order_relaxed);
     return page;
 }
 

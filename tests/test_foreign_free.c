@@ -202,35 +202,32 @@ Test(foreign_free, blocks_kept_by_exited_threads_are_reused)
     free(h);
 }
 
-/* Two threads free the same array at the same moment: exactly one frees it. */
-struct racing_free {
-    pthread_barrier_t start;
-    void *array;
-};
-
-static void *free_when_released(void *arg)
+/* An array freed on one thread, then freed again through a stale copy on
+ * another once the first free has returned (ordered by the join, as a client
+ * orders its own frees): the second free is ignored, and nothing is freed
+ * twice (the live figures come back to the baseline, not below it). Two frees
+ * of one array at the same moment are undefined (contract §5.4) and not
+ * tested. */
+static void *free_stale_copy(void *copy)
 {
-    struct racing_free *race = arg;
-    void *p = race->array;
-    pthread_barrier_wait(&race->start);
-    FwpmFreeMemory0(&p);
-    return NULL;
+    FwpmFreeMemory0(&copy);
+    return copy; /* NULL when *p was cleared */
 }
 
-Test(foreign_free, two_racing_frees_of_one_array_free_it_once)
+Test(foreign_free, a_second_free_on_another_thread_after_the_first_is_ignored)
 {
     UINT64 base = baseline();
     HANDLE s = open_session();
-    struct racing_free race;
     for (int round = 0; round < 2000; round++) {
         UINT32 n;
-        race.array = take_page(s, INFINITE, &n);
-        pthread_barrier_init(&race.start, NULL, 2);
+        void *array = take_page(s, INFINITE, &n);
+        void *stale = array;
+        FwpmFreeMemory0(&array);
         pthread_t other;
-        cr_assert_eq(pthread_create(&other, NULL, free_when_released, &race), 0);
-        free_when_released(&race);
-        pthread_join(other, NULL);
-        pthread_barrier_destroy(&race.start);
+        cr_assert_eq(pthread_create(&other, NULL, free_stale_copy, stale), 0);
+        void *left;
+        pthread_join(other, &left);
+        cr_assert_null(left, "round %d: the second free did not clear its pointer", round);
     }
     close_session(s);
     cr_assert_eq(live_bytes_now(), base);
