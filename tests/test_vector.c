@@ -226,7 +226,21 @@ static void test_copies_across_leaves(void)
     for (uintptr_t value = 1; value <= count; value++)
         history_append(&h, value);
     history_end(&h);
-    const size_t starts[] = {0, 1, f - 1, f, f + 1, 2 * f - 1, f * f - 1, f * f, f * f + 1};
+    /* The last four: copies that end at the vector's end or a few leaves
+     * before it, where the leaves prefetched ahead of the copy run out. */
+    const size_t starts[] = {0,
+                             1,
+                             f - 1,
+                             f,
+                             f + 1,
+                             2 * f - 1,
+                             f * f - 1,
+                             f * f,
+                             f * f + 1,
+                             count - f * f - 5,
+                             count - 9 * f - 1,
+                             count - f - 2,
+                             count - 2};
     /* 3f + 5 and 9f + 3: the copy prefetches leaves ahead of the one it
      * copies (8 ahead), within the range and its parent. */
     const size_t lengths[] = {1,     2,         7,         8,         9,     f - 1,    f,
