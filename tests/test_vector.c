@@ -226,8 +226,9 @@ static void test_copies_across_leaves(void)
     for (uintptr_t value = 1; value <= count; value++)
         history_append(&h, value);
     history_end(&h);
-    /* The last four: copies that end at the vector's end or a few leaves
-     * before it, where the leaves prefetched ahead of the copy run out. */
+    /* The last four: copies that end at the vector's end, in its partial
+     * last leaf (3 elements) under its partial last parent (3 leaves), or a
+     * few leaves before it. */
     const size_t starts[] = {0,
                              1,
                              f - 1,
