@@ -128,7 +128,7 @@ static void writer_unlock(void)
     }
     writer_lock_release(&engine.writer_lock);
     if (dead != NULL)
-        version_free_reclaimed(&engine.versions, dead);
+        version_free_reclaimed(dead);
 }
 
 struct version *engine_snapshot_acquire(void)
@@ -625,7 +625,7 @@ static void engine_release_cached(void)
     version_store_take_cache(&engine.versions, &cache);
     sessions_table_shrink_if_empty(&engine.sessions);
     writer_unlock();
-    version_store_free_cache(&engine.versions, &cache);
+    version_store_free_cache(&cache);
     /* Roots recycled by earlier grace periods; when this runs as the idle
      * hook, the reclaimer calls it again once what it retired has run. */
     engine_free_cached_versions();

@@ -174,11 +174,10 @@ void version_store_reset_after_fork(void)
 /* Under the writer lock: live_versions moves by delta. The writer is its
  * only writer, so a load and a store do (no locked instruction in the
  * writer's critical section). Relaxed: a statistic. */
-static void live_versions_add(struct version_store *store, int delta)
+static void live_versions_add(struct version_store *store, int64_t delta)
 {
     uint64_t n = atomic_load_explicit(&store->live_versions, memory_order_relaxed);
-    atomic_store_explicit(&store->live_versions, n + (uint64_t)(int64_t)delta,
-                          memory_order_relaxed);
+    atomic_store_explicit(&store->live_versions, n + (uint64_t)delta, memory_order_relaxed);
 }
 
 /* ---- retire batching ------------------------------------------------------------
@@ -246,12 +245,8 @@ static void retiring_hand_off_if_full(struct version_edit *e)
 /* Dead versions' roots (a list linked by older, of n roots) may still be
  * under a reader's hold attempt in version_acquire_current: they are
  * recycled after a grace period, as one entry. Any thread, no lock. */
-static void version_retire_list(struct version_store *store, struct version *list, unsigned n)
+static void version_retire_list(struct version *list)
 {
-    /* A locked add. Release: the roots' publications (counted in
-     * live_versions) are seen by whoever reads this count (pairs with the
-     * acquire in version_store_stats). */
-    atomic_fetch_add_explicit(&store->versions_retired_unlocked, n, memory_order_release);
     epoch_retire(&list->retire, version_list_free_deferred);
 }
 
@@ -267,7 +262,6 @@ bool version_store_init(struct version_store *store)
     store->retained_newest = NULL;
     store->version_spare = NULL;
     atomic_init(&store->live_versions, 1);
-    atomic_init(&store->versions_retired_unlocked, 0);
     store->spare_used = 0;
     atomic_init(&store->open_sessions, 0);
     atomic_init(&store->height_hint, 0);
@@ -306,12 +300,7 @@ void version_store_stats(struct version_store *store, uint64_t *open_sessions,
 {
     /* Relaxed: statistics, each word on its own. */
     *open_sessions = atomic_load_explicit(&store->open_sessions, memory_order_relaxed);
-    /* The retired count first, with acquire (pairs with the release in
-     * version_retire_list): the publications of the versions it counts are then
-     * in the live count read after it, so the difference never goes below 0. */
-    uint64_t retired =
-        atomic_load_explicit(&store->versions_retired_unlocked, memory_order_acquire);
-    *live_versions = atomic_load_explicit(&store->live_versions, memory_order_relaxed) - retired;
+    *live_versions = atomic_load_explicit(&store->live_versions, memory_order_relaxed);
 }
 
 /* ---- readers -------------------------------------------------------------------- */
@@ -399,6 +388,7 @@ static bool any_holder(struct version *from)
 struct version *version_store_reclaim(struct version_store *store)
 {
     struct version *dead = NULL;
+    int64_t unlinked = 0;
     struct version **link = &store->retained_newest;
     while (*link != NULL) {
         struct version *r = *link;
@@ -414,11 +404,16 @@ struct version *version_store_reclaim(struct version_store *store)
             r->waiting = garbage_dispose(r->waiting, r->older);
         r->older = dead; /* r is off the retained list: reuse the link */
         dead = r;
+        unlinked++;
     }
+    /* No longer live from this instant, though freed after the unlock: a
+     * count read once the lock's next holder (or this caller) has returned
+     * does not include them. */
+    live_versions_add(store, -unlinked);
     return dead;
 }
 
-void version_free_reclaimed(struct version_store *store, struct version *dead)
+void version_free_reclaimed(struct version *dead)
 {
     bool traced = trace_reclaim_batch_enabled();
     uint64_t objects = 0, bytes = 0;
@@ -437,7 +432,7 @@ void version_free_reclaimed(struct version_store *store, struct version *dead)
         garbage_free_list(r->waiting);
         if (++n == RETIRE_BATCH || dead == NULL) {
             r->older = NULL; /* the list ends here */
-            version_retire_list(store, list, n);
+            version_retire_list(list);
             list = dead;
             n = 0;
         }
@@ -453,9 +448,9 @@ void version_store_take_cache(struct version_store *store, struct version_store_
     out->retiring = retiring_take(store);
 }
 
-void version_store_free_cache(struct version_store *store, struct version_store_cache *cache)
+void version_store_free_cache(struct version_store_cache *cache)
 {
-    version_free_reclaimed(store, cache->dead);
+    version_free_reclaimed(cache->dead);
     chunk_pool_free_list(cache->chunks);
     epoch_retire_batch(&cache->retiring);
 }

@@ -60,10 +60,10 @@ struct version_store {
     struct version *retained_newest; /* writer-owned */
     struct version *version_spare;   /* recycled roots for the next writes; writer-owned */
     unsigned spare_used;             /* roots used since the spare list was taken; writer-owned */
-    /* Statistics: current + retained versions are live_versions (changed by
-     * the writer alone) minus versions_retired_unlocked (by any thread). */
+    /* Statistics: current + retained versions, changed under the writer
+     * lock alone (a version leaves the count when it is unlinked, before its
+     * root is freed outside the lock). */
     _Atomic uint64_t live_versions;
-    _Atomic uint64_t versions_retired_unlocked;
     _Atomic unsigned height_hint; /* height of the current version */
     struct chunk_pool chunks;     /* chunks for the next writes' path copies */
     /* Dead version roots and dropped sessions, retired in batches; dead roots
@@ -198,7 +198,7 @@ void version_edit_finish(struct version_edit *e);
 struct version *version_store_reclaim(struct version_store *store);
 
 /* Frees what version_store_reclaim returned. Any thread, no lock. */
-void version_free_reclaimed(struct version_store *store, struct version *dead);
+void version_free_reclaimed(struct version *dead);
 
 /* What the writer keeps between writes, taken out of the store to be given
  * back: dead versions, the chunk pool, the partial retire batch (with the
@@ -213,7 +213,7 @@ struct version_store_cache {
 void version_store_take_cache(struct version_store *store, struct version_store_cache *out);
 
 /* No lock: frees (or retires) what version_store_take_cache took. */
-void version_store_free_cache(struct version_store *store, struct version_store_cache *cache);
+void version_store_free_cache(struct version_store_cache *cache);
 
 /* Under the writer lock: takes the recycled version roots, for
  * version_free_recycled. */
