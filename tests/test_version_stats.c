@@ -7,6 +7,8 @@
  * (the idle reclaimer) had just unlinked it, then reads a count that already
  * excludes it. Plain executable, one thread, on a store of its own.
  */
+#include <stdlib.h>
+
 #include "epoch.h"
 #include "unit_check.h"
 #include "version_store.h"
@@ -33,7 +35,8 @@ static void a_version_leaves_the_count_when_unlinked(void)
     struct version_store store;
     check(version_store_init(&store), "the store is made");
     ck_epoch_record_t *record;
-    check(epoch_enter(&record), "an epoch section is entered");
+    if (!epoch_enter(&record))
+        abort();
     struct version *held = version_acquire_current(&store);
     epoch_exit(record);
     publish_unchanged(&store);
