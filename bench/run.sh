@@ -63,12 +63,13 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
     mv "$build.configure.log" "$build/"
 fi
 # An existing build directory is used as configured: say so when its build
-# type is not the project's default, which the committed numbers use (the
-# report records the type either way).
+# type is not the project's default (read from CMakeLists.txt, its one
+# copy), which the committed numbers use; the report records the type.
+default_type=$(sed -n 's/^ *set(CMAKE_BUILD_TYPE \([A-Za-z]*\) CACHE.*/\1/p' "$repo/CMakeLists.txt")
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
-if [ "$build_type" != RelWithDebInfo ]; then
-    echo "run.sh: $build is configured as '${build_type:-none}', not the default RelWithDebInfo;" \
-        "remove it or pass --build DIR for the default build" >&2
+if [ "$build_type" != "$default_type" ]; then
+    echo "run.sh: $build is configured as '${build_type:-none}', not the default" \
+        "'$default_type'; remove it or pass --build DIR for a default build" >&2
 fi
 cmake --build "$build" --target fwpm-bench -j"$(nproc)" >"$build/bench-build.log" 2>&1 ||
     { tail -40 "$build/bench-build.log" >&2; exit 1; }
