@@ -632,11 +632,9 @@ static void engine_release_cached(void)
 }
 
 /* The idle hook: the reclaimer thread runs it once the threads go idle. It
- * neither purges the arena (that would undo jemalloc's decay after every
- * burst) nor flushes the reclaimer's own jemalloc cache: the hook runs at
- * every lull of a busy process, and a flush there cost 7-20% of open+close
- * and mixed writer rates (5 interleaved pairs); the cache stays bounded by
- * jemalloc's own limits. */
+ * does not purge the arena: the hook runs at every lull of a busy process,
+ * and a purge there would undo jemalloc's decay after every burst. (The
+ * reclaimer keeps no jemalloc cache to flush: memory_thread_cache_off.) */
 static void engine_release_cached_idle(void)
 {
     pthread_mutex_lock(&release_lock);

@@ -843,6 +843,10 @@ static void *reclaimer_main(void *arg)
         atomic_store_explicit(&reclaimer.started, false, memory_order_relaxed);
         return NULL; /* out of memory: the next wake tries again */
     }
+    /* What it frees goes straight to the arena: a block held in its cache
+     * would keep its page from fwpm_reclaim, which cannot flush another
+     * thread's cache (test_data_arena). */
+    memory_thread_cache_off();
     bool hook_ran = false;
     while (!atomic_load_explicit(&reclaimer.stop, memory_order_relaxed)) {
         long taken = reclaimer_round();

@@ -24,7 +24,8 @@
  * three others moved to the churners' arenas and left the first one's pages
  * resident: fwpm-bench mixed R1 W3 grew by 6-25 MiB over a 32 MiB table in
  * a run, and 3-6 MiB with one arena. Each thread's automatic tcache still
- * fronts every allocation and free (no lock on the common path); it fills
+ * fronts every allocation and free (no lock on the common path), except
+ * the reclaimer's, which is off (memory_thread_cache_off); it fills
  * from the arena given, and flushes each block to the arena that served it,
  * taking that arena's bin locks (all of jemalloc came to under 3% of the
  * samples with 64 threads opening and closing at once). Its bins are not
@@ -430,6 +431,16 @@ void memory_release_unused(void)
     char name[32];
     snprintf(name, sizeof(name), "arena.%u.purge", jemalloc_arena_of_flags(data_arena_flags));
     (void)je->mallctl(name, NULL, NULL, NULL, 0);
+}
+
+void memory_thread_cache_off(void)
+{
+    const struct memory_jemalloc *je = allocator_serving()->jemalloc;
+    if (data_arena_flags == 0)
+        return;
+    bool off = false;
+    /* A hint too: if it fails, the cache stays, bounded by jemalloc. */
+    (void)je->mallctl("thread.tcache.enabled", NULL, NULL, &off, sizeof(off));
 }
 
 unsigned memory_data_arena(void)

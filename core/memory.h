@@ -69,6 +69,13 @@ void memory_totals(struct memory_totals *out);
  * a system call per run of free pages. */
 void memory_release_unused(void);
 
+/* Turns off the calling thread's jemalloc cache, for good: its frees then go
+ * straight to the arena, so that no block it freed keeps a page from
+ * memory_release_unused (which flushes only its own caller's cache). For a
+ * thread of the library's that frees what others leave and allocates little
+ * (the reclaimer). Nothing under the system allocator or without our arena. */
+void memory_thread_cache_off(void);
+
 /* The index of the library's jemalloc arena, or UINT_MAX when there is none
  * (the system allocator serves, or the arena could not be made). Any thread. */
 unsigned memory_data_arena(void);
