@@ -65,7 +65,29 @@ def parse_name(name):
     return family, impl, "/".join(args)
 
 
+ROUND = re.compile(r"\.r(\d+)$")
+
+
+def round_of(path):
+    """'out/fwpm.r2.json' -> 2 (run.sh --rounds names each round's file so);
+    None for a file of no round."""
+    m = ROUND.search(os.path.splitext(os.path.basename(path))[0])
+    return int(m.group(1)) if m else None
+
+
+def merged(bs):
+    """One benchmark's entries -> one entry, each number the median of theirs."""
+    b = dict(bs[0])
+    if len(bs) > 1:
+        for k, v in b.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                b[k] = statistics.median(x[k] for x in bs if k in x)
+    return b
+
+
 def load(paths):
+    """-> (machine context, {(family, impl, args): entry}, {(family, impl, args):
+    [(round, entry)...]}); the last holds only benchmarks seen in 2+ rounds."""
     ctx, benchmarks, loads = {}, [], []
     for path in paths:
         with open(path) as f:
@@ -75,6 +97,8 @@ def load(paths):
         load1 = data.get("context", {}).get("load_avg", [None])[0]
         if load1 is not None:
             loads.append(f"{os.path.splitext(os.path.basename(path))[0]} {load1:.2f}")
+        for b in data["benchmarks"]:
+            b["round"] = round_of(path)
         benchmarks += data["benchmarks"]
     runs = {}
     have_aggregates = any(b.get("run_type") == "aggregate" for b in benchmarks)
@@ -86,16 +110,17 @@ def load(paths):
         name = b.get("run_name", b["name"])
         b["ns"] = b["real_time"] * TO_NS[b.get("time_unit", "ns")]
         runs.setdefault(name, []).append(b)
-    results = {}
+    results, rounds = {}, {}
     for name, bs in runs.items():
-        b = dict(bs[0])
-        if len(bs) > 1:  # repetitions without aggregates: median of each number
-            for k, v in b.items():
-                if isinstance(v, (int, float)) and not isinstance(v, bool):
-                    b[k] = statistics.median(x[k] for x in bs if k in x)
-        results[parse_name(name)] = b
+        results[parse_name(name)] = merged(bs)  # over rounds and repetitions
+        by_round = {}
+        for b in bs:
+            if b["round"] is not None:
+                by_round.setdefault(b["round"], []).append(b)
+        if len(by_round) > 1:
+            rounds[parse_name(name)] = [(r, merged(by_round[r])) for r in sorted(by_round)]
     ctx["loads"] = loads
-    return ctx, results
+    return ctx, results, rounds
 
 
 def si(v, unit):
@@ -483,6 +508,48 @@ def boundary_table(results):
     return "\n".join(out + [""])
 
 
+def spread(values):
+    """The largest of a row's values over its smallest, or None."""
+    values = [v for v in values if v]
+    return max(values) / min(values) if len(values) > 1 and min(values) > 0 else None
+
+
+def rounds_table(rounds):
+    """Each engine's value round by round, and the largest over the smallest:
+    the shift a median of rounds hides."""
+    if not rounds:
+        return ""
+    impls = [i for i in IMPLS if any(k[1] == i for k in rounds)]
+    head = ["benchmark", "metric"] + [f"{i} by round (spread)" for i in impls]
+    lines = [
+        "## Round by round",
+        "",
+        "Each engine's value in rounds 1, 2, … (each engine in its own process each round), "
+        "and in brackets its largest over its smallest. The tables above take the median; "
+        "a spread well above that of the other rows marks a row the machine moved between "
+        "rounds.",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    for family in FAMILIES:
+        argsets = sorted({k[2] for k in rounds if k[0] == family}, key=arg_key)
+        for args in argsets:
+            for label, get, higher, kind in METRICS[family]:
+                cells, any_value = [], False
+                for i in impls:
+                    entries = rounds.get((family, i, args), [])
+                    values = [get(b) if not b.get("error_occurred") else None for _, b in entries]
+                    any_value = any_value or any(values)
+                    text = " / ".join(fmt(v, kind) for v in values) or "–"
+                    s = spread(values)
+                    cells.append(text + (f" ({s:.2f}×)" if s else ""))
+                if any_value:
+                    name = f"`{family}/{args}`" if args else f"`{family}`"
+                    lines.append("| " + " | ".join([name, label] + cells) + " |")
+    return "\n".join(lines + [""])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("json", nargs="+")
@@ -490,7 +557,7 @@ def main():
     a = ap.parse_args()
     outdir = a.out or os.path.dirname(os.path.abspath(a.json[0]))
     os.makedirs(outdir, exist_ok=True)
-    ctx, results = load(a.json)
+    ctx, results, rounds = load(a.json)
     made = plots(results, outdir)
     md = [
         "# fwpm-bench results",
@@ -514,6 +581,7 @@ def main():
         "",
         cached_vector(results),
         boundary_table(results),
+        rounds_table(rounds),
     ]
     if made:
         md += ["## Plots", ""] + [f"![{m}]({m})" for m in made] + [""]
